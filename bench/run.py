@@ -1,0 +1,75 @@
+"""``make bench``: print rnncore's speed against torch.nn on this machine.
+
+Ratios are measured with one thread pinned (BLAS and torch): two-thread ratios on shared
+machines swing with other load. The two-thread figures are printed beside them for
+information. Usage::
+
+    python -m bench.run                 # every cell and size
+    python -m bench.run --cells LSTM --sizes medium large --repeats 9
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+# Pin the thread pools before NumPy and torch load their BLAS libraries.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import torch  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from bench.numpy_vs_torch import GATES, SIZES, benchmark  # noqa: E402
+
+HEADER = (
+    f"{'cell':<5} {'size':<7} {'thr':>3} | {'np fwd ms':>9} {'nn fwd ms':>9} {'ratio':>6} | "
+    f"{'np f+b ms':>9} {'nn f+b ms':>9} {'ratio':>6} | {'np GF/s':>7} {'mm GF/s':>7} "
+    f"{'in mm':>6}"
+)
+
+
+def _row(result, threads: int) -> str:
+    s = result.size
+    forward_ratio = result.numpy_forward / result.torch_forward
+    train_ratio = result.numpy_train / result.torch_train
+    achieved = result.train_flops / result.numpy_train / 1e9
+    return (
+        f"{result.cell:<5} {s.name:<7} {threads:>3} | {1e3 * result.numpy_forward:>9.2f} "
+        f"{1e3 * result.torch_forward:>9.2f} {forward_ratio:>6.2f} | "
+        f"{1e3 * result.numpy_train:>9.2f} {1e3 * result.torch_train:>9.2f} "
+        f"{train_ratio:>6.2f} | {achieved:>7.1f} {result.matmul_gflops:>7.1f} "
+        f"{100 * result.matmul_share:>5.0f}%"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", nargs="+", default=list(GATES), choices=list(GATES))
+    parser.add_argument(
+        "--sizes", nargs="+", default=[s.name for s in SIZES], choices=[s.name for s in SIZES]
+    )
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--threads", nargs="+", type=int, default=[1, 2], help="thread counts to run, in order"
+    )
+    args = parser.parse_args(argv)
+
+    print("rnncore.numpy against torch.nn (CPU, float32). ratio = rnncore time / torch.nn time.")
+    print(f"torch {torch.__version__}; median of {args.repeats} alternated runs after warm-up.")
+    print("np GF/s: rnncore's achieved GFLOP/s; mm GF/s: the same matrix products alone;")
+    print("in mm: share of rnncore's forward+backward spent in those products.\n")
+    print(HEADER)
+    print("-" * len(HEADER))
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        with threadpool_limits(limits=threads):
+            for cell in args.cells:
+                for size in (s for s in SIZES if s.name in args.sizes):
+                    result = benchmark(cell, size, repeats=args.repeats)
+                    print(_row(result, threads), flush=True)
+        print()
+
+
+if __name__ == "__main__":
+    main()
