@@ -16,3 +16,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cuda" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_configure(config):
+    # The tests use tiny tensors: one thread avoids two threads fighting over two cores.
+    import torch
+
+    torch.set_num_threads(1)

@@ -1,0 +1,37 @@
+"""The production path: the equations of :mod:`rnncore.numpy` in PyTorch, on CPU and CUDA.
+
+Modules, each one concept:
+
+* :mod:`~rnncore.torch.cells` one time step of the RNN, LSTM and GRU (both GRU conventions);
+* :mod:`~rnncore.torch.layers` batch-first sequence layers ``RNN``, ``LSTM``, ``GRU``, drop-ins
+  for ``torch.nn.RNN/LSTM/GRU(batch_first=True)``;
+* :mod:`~rnncore.torch.interop` weights to and from torch.nn's modules;
+* :mod:`~rnncore.torch.models` the small models the applications use;
+* :mod:`~rnncore.torch.train` seeding, device choice and the one training loop;
+* :mod:`~rnncore.torch.decode` sampling, greedy and beam search, CTC decoding.
+
+This package is named ``rnncore.torch``; it imports PyTorch with absolute imports
+(``import torch``), which always finds the real PyTorch.
+"""
+
+from rnncore.torch import cells, decode, interop, layers, models, train
+from rnncore.torch.layers import GRU, LSTM, RNN
+from rnncore.torch.models import CharLanguageModel, SequenceClassifier, SequenceRegressor
+from rnncore.torch.train import choose_device, seed_everything
+
+__all__ = [
+    "cells",
+    "decode",
+    "interop",
+    "layers",
+    "models",
+    "train",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "CharLanguageModel",
+    "SequenceClassifier",
+    "SequenceRegressor",
+    "choose_device",
+    "seed_everything",
+]

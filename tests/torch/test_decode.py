@@ -1,0 +1,198 @@
+"""Sampling, generation, greedy and beam search, CTC best-path decoding."""
+
+import math
+
+import pytest
+import torch
+
+from rnncore.torch.decode import (
+    beam_search,
+    ctc_greedy_decode,
+    generate,
+    greedy_decode,
+    language_model_step_fn,
+    sample_next,
+)
+from rnncore.torch.models import CharLanguageModel
+
+V = 10
+
+
+def random_logits(B=4, seed=0):
+    return torch.randn(B, V, generator=torch.Generator().manual_seed(seed))
+
+
+def test_sample_next_returns_one_token_per_row():
+    tokens = sample_next(random_logits(), generator=torch.Generator().manual_seed(0))
+    assert tokens.shape == (4,) and tokens.dtype == torch.int64
+    assert ((0 <= tokens) & (tokens < V)).all()
+
+
+def test_sample_next_follows_the_softmax_at_temperature_one():
+    logits = random_logits(B=1).expand(20000, V)
+    tokens = sample_next(logits, generator=torch.Generator().manual_seed(1))
+    frequencies = torch.bincount(tokens, minlength=V).float() / len(tokens)
+    torch.testing.assert_close(frequencies, torch.softmax(logits[0], dim=0), rtol=0, atol=0.015)
+
+
+@pytest.mark.parametrize("top_k", [1, 3, 7])
+def test_sample_next_never_picks_outside_the_top_k(top_k):
+    logits = random_logits(B=1, seed=2).expand(5000, V)
+    allowed = set(logits[0].topk(top_k).indices.tolist())
+    tokens = sample_next(logits, temperature=2.0, top_k=top_k, generator=torch.Generator())
+    assert set(tokens.tolist()) == allowed  # inside the top k, and every one of them drawn
+
+
+def test_top_k_equal_to_v_changes_nothing():
+    logits = random_logits(B=50)
+    unrestricted = sample_next(logits, generator=torch.Generator().manual_seed(3))
+    restricted = sample_next(logits, top_k=V, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(unrestricted, restricted)
+
+
+def test_tiny_temperature_gives_the_argmax():
+    logits = random_logits(B=200, seed=4)
+    tokens = sample_next(logits, temperature=1e-6, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(tokens, logits.argmax(dim=1))
+    # At temperature 1 the draws are not all the argmax: the previous check is not vacuous.
+    tokens = sample_next(logits, generator=torch.Generator().manual_seed(5))
+    assert not torch.equal(tokens, logits.argmax(dim=1))
+
+
+def test_sample_next_handles_huge_scores_and_tiny_temperatures():
+    logits = torch.tensor([[1e4, -1e4, 0.0]])
+    assert sample_next(logits, temperature=1e-30).tolist() == [0]
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    return CharLanguageModel(V, 6, 12, cell="gru")
+
+
+def test_generate_shapes_prefix_and_reproducibility(model):
+    prefix = torch.tensor([[1, 2, 3], [4, 5, 6]])
+    out = generate(model, prefix, steps=5, generator=torch.Generator().manual_seed(0))
+    assert out.shape == (2, 8)
+    assert torch.equal(out[:, :3], prefix)
+    again = generate(model, prefix, steps=5, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(out, again)
+    single = generate(model, torch.tensor([1, 2]), steps=4, top_k=2)
+    assert single.shape == (6,)
+    assert torch.equal(generate(model, prefix, steps=0), prefix)
+
+
+def test_generate_restores_the_training_mode(model):
+    model.train()
+    generate(model, torch.tensor([1]), steps=2)
+    assert model.training
+    model.eval()
+    generate(model, torch.tensor([1]), steps=2)
+    assert not model.training
+
+
+def test_generate_at_tiny_temperature_is_greedy_decoding(model):
+    """Two independent routes: generate feeding samples, greedy_decode over a step function."""
+    start = 4
+    sampled = generate(model, torch.tensor([start]), steps=6, temperature=1e-8)
+    tokens, score = greedy_decode(language_model_step_fn(model), None, start, None, 6)
+    assert sampled.tolist() == [start] + tokens
+    assert score < 0
+
+
+def test_generate_with_top_k_one_is_greedy(model):
+    prefix = torch.tensor([[1, 2]])
+    top_one = generate(model, prefix, steps=5, top_k=1)
+    assert torch.equal(top_one, generate(model, prefix, steps=5, temperature=1e-8))
+
+
+def table_step_fn(table):
+    """A step function that reads log-probabilities from a table (steps, V, V); state = step."""
+
+    def step_fn(token, state):
+        return table[state, token], state + 1
+
+    return step_fn
+
+
+def random_table(steps=6, seed=0):
+    logits = torch.randn(steps, V, V, generator=torch.Generator().manual_seed(seed))
+    return torch.log_softmax(logits, dim=-1)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_beam_search_of_width_one_is_greedy(seed):
+    step_fn = table_step_fn(random_table(seed=seed))
+    for end_token in (None, 3):
+        greedy = greedy_decode(step_fn, 0, 0, end_token, max_length=6)
+        assert beam_search(step_fn, 0, 0, end_token, beam_width=1, max_length=6) == greedy
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_wider_beams_never_score_worse_than_greedy(seed):
+    step_fn = table_step_fn(random_table(seed=seed))
+    _, greedy_score = greedy_decode(step_fn, 0, 0, None, max_length=6)
+    _, beam_score = beam_search(step_fn, 0, 0, None, beam_width=4, max_length=6)
+    assert beam_score >= greedy_score - 1e-6
+
+
+def test_beam_search_finds_what_myopic_greedy_misses():
+    """From the start, A (0.6) beats B (0.4); but after A the end is only 0.34 likely, after
+    B 0.99. Greedy: A then END, probability 0.204. Beam of 2: B then END, 0.396."""
+    START, A, B, END, OTHER_1, OTHER_2 = range(6)
+    probabilities = torch.full((6, 6), 1 / 6)
+    probabilities[START] = torch.tensor([0.0, 0.6, 0.4, 0.0, 0.0, 0.0])
+    probabilities[A] = torch.tensor([0.0, 0.0, 0.0, 0.34, 0.33, 0.33])
+    probabilities[B] = torch.tensor([0.0, 0.0, 0.0, 0.99, 0.005, 0.005])
+    log_probabilities = probabilities.log()
+
+    def step_fn(token, state):
+        return log_probabilities[token], state
+
+    greedy_tokens, greedy_score = greedy_decode(step_fn, None, START, END, max_length=5)
+    beam_tokens, beam_score = beam_search(step_fn, None, START, END, beam_width=2, max_length=5)
+    assert greedy_tokens == [A, END]
+    assert beam_tokens == [B, END]
+    assert greedy_score == pytest.approx(math.log(0.6 * 0.34), rel=1e-6)
+    assert beam_score == pytest.approx(math.log(0.4 * 0.99), rel=1e-6)
+    assert beam_score > greedy_score
+
+
+def test_beam_search_stops_at_max_length_without_an_end_token():
+    step_fn = table_step_fn(random_table(steps=3))
+    tokens, _ = beam_search(step_fn, 0, 0, None, beam_width=3, max_length=3)
+    assert len(tokens) == 3
+
+
+def test_beam_search_with_a_language_model(model):
+    step_fn = language_model_step_fn(model.eval())
+    greedy = greedy_decode(step_fn, None, 1, None, max_length=4)
+    assert beam_search(step_fn, None, 1, None, beam_width=1, max_length=4) == greedy
+    _, score = beam_search(step_fn, None, 1, None, beam_width=3, max_length=4)
+    assert score >= greedy[1] - 1e-6
+
+
+def one_hot_path(path, V=4):
+    """Log-probabilities (1, T, V) whose argmax follows ``path``."""
+    return torch.log_softmax(5 * torch.nn.functional.one_hot(torch.tensor([path]), V).float(), -1)
+
+
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ([1, 1, 0, 1, 2, 2, 0], [1, 1, 2]),  # a a - a b b -  ->  a a b
+        ([0, 0, 0], []),
+        ([3, 3, 3], [3]),
+        ([1, 2, 1, 2], [1, 2, 1, 2]),
+        ([0, 1, 0, 0, 1, 1], [1, 1]),
+    ],
+)
+def test_ctc_greedy_decode_collapses_repeats_and_drops_blanks(path, expected):
+    assert ctc_greedy_decode(one_hot_path(path)) == [expected]
+
+
+def test_ctc_greedy_decode_with_another_blank_lengths_and_a_batch():
+    batch = torch.cat([one_hot_path([1, 1, 3, 1, 2, 2]), one_hot_path([2, 3, 2, 0, 0, 0])])
+    assert ctc_greedy_decode(batch, blank=3) == [[1, 1, 2], [2, 2, 0]]
+    assert ctc_greedy_decode(batch, blank=3, lengths=torch.tensor([2, 3])) == [[1], [2, 2]]
+    assert ctc_greedy_decode(batch, blank=0) == [[1, 3, 1, 2], [2, 3, 2]]
