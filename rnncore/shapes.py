@@ -104,14 +104,21 @@ def check_shape(
     text = _spec_text(terms)
     if len(shape) != len(terms):
         axes = "axis" if len(terms) == 1 else "axes"
-        raise ValueError(f"{name} must have {len(terms)} {axes} {text}, got shape {format_shape(shape)}")
+        raise ValueError(
+            f"{name} must have {len(terms)} {axes} {text}, got shape {format_shape(shape)}"
+        )
     # Bind unknown letters first (only from plain, factor-1 terms), then check every term.
-    for (factor, letter), size in zip(terms, shape):
+    for (factor, letter), size in zip(terms, shape, strict=True):
         if letter is not None and letter not in dims:
             if factor == 1:
                 dims[letter] = size
             elif size % factor == 0:
                 dims[letter] = size // factor
+            else:  # "4H" with a size that is not a multiple of 4: no H fits
+                raise ValueError(
+                    f"{name} must have shape {text}, got {format_shape(shape)} "
+                    f"({size} is not a multiple of {factor})"
+                )
     expected = []
     for factor, letter in terms:
         expected.append(factor if letter is None else factor * dims[letter])
