@@ -36,11 +36,39 @@ $(STAMP): requirements/lock.txt pyproject.toml
 	$(VENV)/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (rnn-course .venv)" >/dev/null
 	touch $@
 
-test: $(STAMP)
+# The strict book build is the chapters' execution test (a failing cell fails the build and
+# names its page); pytest then runs every test, the browser test on the site it just built.
+test: book
 	$(BIN)/python -m pytest
+
+# From clean HTML (the execution cache in _build/.jupyter_cache is kept, so only changed
+# chapters run again), with warnings as errors (-W), nitpicky references (-n), and every
+# warning reported before failing (--keep-going).
+book: $(STAMP)
+	rm -rf _build/html
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	$(BIN)/python book/_ext/report_execution_times.py _build/.jupyter_cache chapters/*.md book/*.md
+	@echo "The website is in file://$(CURDIR)/_build/html/index.html"
+	@echo "or run \`make serve\` and open http://127.0.0.1:8000"
+
+serve:
+	@test -f _build/html/index.html || { echo "No website in _build/html: run \`make book\` first."; exit 1; }
+	@echo "Serving _build/html on http://127.0.0.1:8000 (Ctrl+C stops)"
+	$(PYTHON) -m http.server 8000 --bind 127.0.0.1 --directory _build/html
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# exercises/<assignment>/ from solutions/<assignment>/ for every assignment ("*"); the same
+# sources give the same bytes. The assignments are also recorded in gradebook.db (ignored by
+# git), which `make grade` needs.
+release: $(STAMP)
+	$(BIN)/nbgrader generate_assignment "*" --force
+
+# Checks every notebook in submitted/<student>/<assignment>/ (a corrupt one is named), runs
+# nbgrader autograde on all of them, writes feedback/ and exports grades.csv.
+grade: $(STAMP)
+	$(BIN)/python -m rnncore.grading.autograde --feedback
 
 lint: $(STAMP)
 	$(BIN)/ruff check rnncore tests bench
