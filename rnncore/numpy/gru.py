@@ -11,7 +11,8 @@ along the last axis in PyTorch's order ``GRU_GATES = ("r", "z", "n")``: ``Wx`` (
 
 and differ in where the reset gate acts and in which way the update gate points.
 
-**Reset before the product** (the seed's equations, Cho et al. 2014), ``gru_*``:
+**Reset before the product** (the seed's equations; this update-gate sign is Chung et al.
+2014's, while Cho et al. 2014 wrote :math:`h_t = z_t h_{t-1} + (1 - z_t) \\tilde h_t`), ``gru_*``:
 
 .. math::
 
