@@ -25,6 +25,15 @@ from rnncore.grading.bptt_checks import (
     check_gradient_check,
     check_numerical_gradient,
 )
+from rnncore.grading.lstm_checks import (
+    check_lstm_backward,
+    check_lstm_forward,
+    check_lstm_params_from_torch,
+    check_lstm_params_to_torch,
+    check_lstm_step_backward,
+    check_lstm_step_forward,
+    check_set_forget_bias,
+)
 from rnncore.grading.rnn_checks import (
     check_rnn_backward,
     check_rnn_forward,
@@ -40,4 +49,11 @@ __all__ = [
     "check_numerical_gradient",
     "check_gradient_check",
     "check_clip_grad_norm",
+    "check_lstm_step_forward",
+    "check_lstm_forward",
+    "check_lstm_step_backward",
+    "check_lstm_backward",
+    "check_lstm_params_from_torch",
+    "check_lstm_params_to_torch",
+    "check_set_forget_bias",
 ]

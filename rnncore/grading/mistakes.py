@@ -30,6 +30,13 @@ __all__ = [
     "NUMERICAL_GRADIENT_MISTAKES",
     "CLIP_GRAD_NORM_MISTAKES",
     "BEHAVIOUR_MISTAKES",
+    "LSTM_STEP_FORWARD_MISTAKES",
+    "LSTM_FORWARD_MISTAKES",
+    "LSTM_STEP_BACKWARD_MISTAKES",
+    "LSTM_BACKWARD_MISTAKES",
+    "LSTM_PARAMS_FROM_TORCH_MISTAKES",
+    "LSTM_PARAMS_TO_TORCH_MISTAKES",
+    "SET_FORGET_BIAS_MISTAKES",
 ]
 
 
@@ -444,4 +451,335 @@ CLIP_GRAD_NORM_MISTAKES = (
 BEHAVIOUR_MISTAKES = (
     "input modified in place",
     "the course's reference called instead of your own code",
+)
+
+
+# --- LSTM (assignment a03) ---------------------------------------------------------------
+# The gates are stacked i, f, g, o along the last axis. ``order`` names the gate that a wrong
+# student reads from each block: "figo" swaps i and f, "ifog" reads PyTorch's i, f, g, o as
+# i, f, o, g.
+
+
+def _lstm_gates(a, H, order="ifgo"):
+    blocks = {gate: a[..., k * H : (k + 1) * H] for k, gate in enumerate(order)}
+    i, f, o = (_sigmoid(blocks[gate]) for gate in "ifo")  # each (B, H)
+    return i, f, np.tanh(blocks["g"]), o
+
+
+def _lstm_step(x, h_prev, c_prev, Wx, Wh, b, order="ifgo", tanh_c=True, use_c_prev=True):
+    H = Wh.shape[0]
+    i, f, g, o = _lstm_gates(x @ Wx + h_prev @ Wh + b, H, order)  # each (B, H)
+    c_next = (f * c_prev if use_c_prev else 0) + i * g  # (B, H)
+    h_next = o * (np.tanh(c_next) if tanh_c else c_next)  # (B, H)
+    return h_next, c_next
+
+
+def _lstm_sequence(arrays, order="ifgo", tanh_c=True, carry_c=True):
+    x, h0, Wx, Wh, b = arrays.values()
+    B, T, _ = x.shape
+    H = Wh.shape[0]
+    h = np.empty((B, T, H), dtype=np.result_type(x, h0))  # (B, T, H)
+    h_prev, c_prev = h0, np.zeros_like(h0)  # (B, H), (B, H)
+    for t in range(T):
+        h_prev, c_next = _lstm_step(x[:, t], h_prev, c_prev, Wx, Wh, b, order, tanh_c)
+        h[:, t] = h_prev
+        c_prev = c_next if carry_c else np.zeros_like(h0)
+    return h
+
+
+_GATE_ORDER = (
+    "The four blocks of H columns of Wx, Wh and b are the gates i, f, g, o, in this order "
+    "(PyTorch's): a[:, :H] is i, a[:, H:2H] is f, a[:, 2H:3H] is g, a[:, 3H:] is o."
+)
+
+
+def _lstm_forward_mistakes(outputs: tuple, predict: Callable) -> tuple:
+    """Mistakes shared by lstm_step_forward (h_next, c_next) and lstm_forward (h)."""
+
+    def keep(predicted):
+        return dict(zip(outputs, predicted, strict=False))
+
+    def h_only(predicted):
+        return {outputs[0]: predicted[0]}
+
+    return (
+        Mistake(
+            "gates i and f swapped",
+            "Your output matches an LSTM whose input and forget gates are swapped. " + _GATE_ORDER,
+            lambda arrays, extra: keep(predict(arrays, order="figo")),
+        ),
+        Mistake(
+            "gates g and o swapped",
+            "Your output matches an LSTM that reads the blocks as i, f, o, g. " + _GATE_ORDER,
+            lambda arrays, extra: keep(predict(arrays, order="ifog")),
+        ),
+        Mistake(
+            "tanh of c missing from h",
+            f"{outputs[0]} matches o * c. The hidden state squashes the cell state: "
+            "h = o * tanh(c).",
+            lambda arrays, extra: h_only(predict(arrays, tanh_c=False)),
+        ),
+    )
+
+
+def _step_prediction(arrays, **switches):
+    return _lstm_step(*arrays.values(), **switches)
+
+
+def _sequence_prediction(arrays, **switches):
+    return (_lstm_sequence(arrays, **switches),)
+
+
+LSTM_STEP_FORWARD_MISTAKES = _lstm_forward_mistakes(("h_next", "c_next"), _step_prediction) + (
+    Mistake(
+        "previous cell state ignored",
+        "c_next matches i * g: the cell state keeps what the forget gate lets through, "
+        "c_next = f * c_prev + i * g.",
+        lambda arrays, extra: dict(
+            zip(("h_next", "c_next"), _step_prediction(arrays, use_c_prev=False), strict=True)
+        ),
+    ),
+)
+
+LSTM_FORWARD_MISTAKES = _lstm_forward_mistakes(("h",), _sequence_prediction) + (
+    Mistake(
+        "cell state not carried over time",
+        "h matches a loop in which every step starts from a zero cell state. Inside the loop, "
+        "pass the c_next you just computed as the next step's c_prev (and h_next as h_prev).",
+        lambda arrays, extra: {"h": _lstm_sequence(arrays, carry_c=False)},
+    ),
+)
+
+
+def _lstm_step_backward(x, h_prev, c_prev, Wx, Wh, b, dh_next, dc_next, h_path="full"):
+    """One step's gradients; ``h_path`` is how dh_next reaches the cell state."""
+    H = Wh.shape[0]
+    i, f, g, o = _lstm_gates(x @ Wx + h_prev @ Wh + b, H)  # each (B, H)
+    tanh_c = np.tanh(f * c_prev + i * g)  # (B, H)
+    through_h = {
+        "full": dh_next * o * (1 - tanh_c**2),
+        "no tanh derivative": dh_next * o,
+        "missing": 0.0,
+    }[h_path]
+    dc = dc_next + through_h  # (B, H)
+    da = np.concatenate(
+        [dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g**2)]
+        + [dh_next * tanh_c * o * (1 - o)],
+        axis=-1,
+    )  # (B, 4H)
+    return {
+        "dx": da @ Wx.T,  # (B, D)
+        "dh_prev": da @ Wh.T,  # (B, H)
+        "dc_prev": dc * f,  # (B, H)
+        "dWx": x.T @ da,  # (D, 4H)
+        "dWh": h_prev.T @ da,  # (H, 4H)
+        "db": da.sum(axis=0),  # (4H,)
+        "dc": dc,  # (B, H), for the mistake "dc_prev not multiplied by f"
+    }
+
+
+def _step_backward_prediction(arrays, extra, **switches):
+    gradients = _lstm_step_backward(*arrays.values(), extra["dout"], extra["dc_next"], **switches)
+    gradients.pop("dc")
+    return gradients
+
+
+_CELL_GRADIENT = (
+    "The cell state reaches the loss directly (dc_next) and through h = o * tanh(c), so "
+    "dc = dc_next + dh_next * o * (1 - tanh(c_next)**2)."
+)
+
+LSTM_STEP_BACKWARD_MISTAKES = (
+    Mistake(
+        "gradient from h_next to the cell state missing",
+        "Your gradients match dc = dc_next. " + _CELL_GRADIENT,
+        lambda arrays, extra: _step_backward_prediction(arrays, extra, h_path="missing"),
+    ),
+    Mistake(
+        "tanh derivative missing on the path from h to c",
+        "Your gradients match dc = dc_next + dh_next * o. " + _CELL_GRADIENT,
+        lambda arrays, extra: _step_backward_prediction(arrays, extra, h_path="no tanh derivative"),
+    ),
+    Mistake(
+        "dc_prev not multiplied by the forget gate",
+        "dc_prev matches dc. c_next = f * c_prev + i * g, so dc_prev = dc * f.",
+        lambda arrays, extra: {
+            "dc_prev": _lstm_step_backward(*arrays.values(), extra["dout"], extra["dc_next"])["dc"]
+        },
+    ),
+)
+
+
+def _lstm_bptt(arrays, dh, carry_h=True, carry_c=True, h_path="full"):
+    x, h0, Wx, Wh, b = arrays.values()
+    B, T, _ = x.shape
+    H = Wh.shape[0]
+    h_prev, c_prev = h0, np.zeros_like(h0)  # (B, H), (B, H)
+    steps = []  # the inputs of every step
+    for t in range(T):
+        steps.append((x[:, t], h_prev, c_prev))
+        h_prev, c_prev = _lstm_step(x[:, t], h_prev, c_prev, Wx, Wh, b)
+    gradients = {
+        "dx": np.zeros_like(x),  # (B, T, D)
+        "dWx": np.zeros_like(Wx),  # (D, 4H)
+        "dWh": np.zeros_like(Wh),  # (H, 4H)
+        "db": np.zeros_like(b),  # (4H,)
+    }
+    dh_future = np.zeros((B, H), dtype=dh.dtype)  # (B, H), from step t + 1
+    dc_future = np.zeros((B, H), dtype=dh.dtype)  # (B, H)
+    for t in reversed(range(T)):
+        x_t, h_before, c_before = steps[t]
+        step = _lstm_step_backward(
+            x_t, h_before, c_before, Wx, Wh, b, dh[:, t] + dh_future, dc_future, h_path
+        )
+        gradients["dx"][:, t] = step["dx"]
+        for name in ("dWx", "dWh", "db"):
+            gradients[name] = gradients[name] + step[name]
+        dh_future = step["dh_prev"] if carry_h else np.zeros_like(dh_future)
+        dc_future = step["dc_prev"] if carry_c else np.zeros_like(dc_future)
+    # dh0 is the gradient that reaches h0, carried or not
+    dh0 = step["dh_prev"]
+    return {"dx": gradients["dx"], "dh0": dh0, **{k: gradients[k] for k in ("dWx", "dWh", "db")}}
+
+
+LSTM_BACKWARD_MISTAKES = (
+    Mistake(
+        "cell gradient not carried back over time",
+        "Your gradients match a backward pass in which every step starts with dc_next = 0. "
+        "The cell state c_t also feeds step t + 1: pass the dc_prev returned by step t + 1 as "
+        "the dc_next of step t.",
+        lambda arrays, extra: _lstm_bptt(arrays, extra["dout"], carry_c=False),
+    ),
+    Mistake(
+        "gradient from later time steps not carried back",
+        "Your gradients match a backward pass in which step t only receives dh[:, t]. The "
+        "hidden state h_t also feeds step t + 1, so add the dh_prev returned by step t + 1 "
+        "to dh[:, t] before backpropagating through step t.",
+        lambda arrays, extra: _lstm_bptt(arrays, extra["dout"], carry_h=False),
+    ),
+    Mistake(
+        "gradient from h to the cell state missing",
+        "Your gradients match dc = dc_next at every step. " + _CELL_GRADIENT,
+        lambda arrays, extra: _lstm_bptt(arrays, extra["dout"], h_path="missing"),
+    ),
+)
+
+
+# Weight adapters. ``extra["torch"]`` holds the torch.nn.LSTM's parameters before the
+# student's function ran, as NumPy arrays named like torch's: weight_ih_l0 (4H, D),
+# weight_hh_l0 (4H, H), bias_ih_l0 (4H,), bias_hh_l0 (4H,).
+_EFFECTIVE_BIAS = "bias_ih_l0 + bias_hh_l0"
+
+
+def _swap_g_o(array):
+    """Swap the last two blocks of the gate axis (the last axis): i, f, g, o -> i, f, o, g."""
+    H = array.shape[-1] // 4
+    i_f, g, o = array[..., : 2 * H], array[..., 2 * H : 3 * H], array[..., 3 * H :]
+    return np.concatenate([i_f, o, g], axis=-1)
+
+
+def _from_torch(extra, biases="both", order="ifgo"):
+    weights = extra["torch"]
+    b = weights["bias_ih_l0"] + (weights["bias_hh_l0"] if biases == "both" else 0)
+    params = {"Wx": weights["weight_ih_l0"].T, "Wh": weights["weight_hh_l0"].T, "b": b}
+    if order == "ifog":
+        params = {name: _swap_g_o(value) for name, value in params.items()}
+    return params
+
+
+LSTM_PARAMS_FROM_TORCH_MISTAKES = (
+    Mistake(
+        "bias_hh left out",
+        "b matches bias_ih_l0 alone. PyTorch adds both biases to the same pre-activation, so "
+        "the one bias of the course is their sum: b = bias_ih_l0 + bias_hh_l0.",
+        lambda arrays, extra: {"b": _from_torch(extra, biases="ih")["b"]},
+    ),
+    Mistake(
+        "gate blocks reordered as i, f, o, g",
+        "Your weights have the blocks g and o swapped. PyTorch stacks the gates i, f, g, o, "
+        "the same order as the course: a transpose is the whole mapping, no block moves.",
+        lambda arrays, extra: _from_torch(extra, order="ifog"),
+    ),
+)
+
+
+def _to_torch(arrays, extra, biases="split", order="ifgo"):
+    Wx, Wh, b = arrays["Wx"], arrays["Wh"], arrays["b"]
+    if order == "ifog":
+        Wx, Wh, b = _swap_g_o(Wx), _swap_g_o(Wh), _swap_g_o(b)
+    effective = {
+        "split": b,
+        "both": 2 * b,
+        "bias_hh unchanged": b + extra["torch"]["bias_hh_l0"],
+    }[biases]
+    return {"weight_ih_l0": Wx.T, "weight_hh_l0": Wh.T, _EFFECTIVE_BIAS: effective}
+
+
+LSTM_PARAMS_TO_TORCH_MISTAKES = (
+    Mistake(
+        "b copied into both biases",
+        f"{_EFFECTIVE_BIAS} matches 2 * b. PyTorch adds both biases, so copying b into each "
+        "counts it twice: set bias_ih_l0 = b and bias_hh_l0 = 0.",
+        lambda arrays, extra: {
+            _EFFECTIVE_BIAS: _to_torch(arrays, extra, biases="both")[_EFFECTIVE_BIAS]
+        },
+    ),
+    Mistake(
+        "bias_hh left as it was",
+        f"{_EFFECTIVE_BIAS} matches b plus the module's old bias_hh_l0. PyTorch adds both "
+        "biases: set bias_hh_l0 to zero (or split b between the two).",
+        lambda arrays, extra: {
+            _EFFECTIVE_BIAS: _to_torch(arrays, extra, biases="bias_hh unchanged")[_EFFECTIVE_BIAS]
+        },
+    ),
+    Mistake(
+        "gate blocks reordered as i, f, o, g",
+        "The module's weights have the blocks g and o swapped. PyTorch stacks the gates i, "
+        "f, g, o, the same order as the course: a transpose is the whole mapping.",
+        lambda arrays, extra: _to_torch(arrays, extra, order="ifog"),
+    ),
+)
+
+
+def _forget_bias(extra, how):
+    weights = extra["torch"]
+    value = extra["value"]
+    H = weights["bias_ih_l0"].shape[0] // 4
+    effective = weights["bias_ih_l0"] + weights["bias_hh_l0"]  # (4H,)
+    forget = slice(H, 2 * H)
+    if how == "both":
+        effective[forget] = 2 * value
+    elif how == "added":
+        effective[forget] += value
+    elif how == "input gate":
+        effective[:H] = value
+    else:
+        raise KeyError(how)
+    return {_EFFECTIVE_BIAS: effective}
+
+
+_FORGET = (
+    "PyTorch adds bias_ih_l0 and bias_hh_l0, so the forget gate's effective bias is the sum "
+    "of their blocks [H:2H]: set one to value and the other to 0."
+)
+
+SET_FORGET_BIAS_MISTAKES = (
+    Mistake(
+        "forget bias set on both biases",
+        "The forget gate's effective bias is 2 * value: you set bias_ih_l0[H:2H] and "
+        "bias_hh_l0[H:2H] both to value. " + _FORGET,
+        lambda arrays, extra: _forget_bias(extra, "both"),
+    ),
+    Mistake(
+        "value added to the forget bias",
+        "The forget gate's effective bias is its old value plus value; it must equal value. "
+        + _FORGET,
+        lambda arrays, extra: _forget_bias(extra, "added"),
+    ),
+    Mistake(
+        "bias set on the input gate's block",
+        "You set the first block [0:H], which is the input gate i. The gates are stacked i, "
+        "f, g, o: the forget gate is the block [H:2H].",
+        lambda arrays, extra: _forget_bias(extra, "input gate"),
+    ),
 )

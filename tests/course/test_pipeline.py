@@ -20,7 +20,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENTS = ("a01_rnn_forward", "a02_bptt")
+ASSIGNMENTS = ("a01_rnn_forward", "a02_bptt", "a03_lstm")
 
 # Per-cell timeout for this course: short, so that the looping submission costs little; the
 # cells that import torch or the course package keep a long one (slow on a loaded machine).
@@ -206,6 +206,75 @@ def rnn_step_backward(dh_next, cache):
             "test_rnn_backward_no_mutation",
         ],
         "message": "db has shape (3, 4), expected (H,) = (4,). Sum over the batch",
+    },
+    ("peggy", "a03_lstm"): {
+        "cells": {
+            "set_forget_bias": """
+def set_forget_bias(module, value=1.0):
+    H = module.hidden_size
+    with torch.no_grad():
+        module.bias_ih_l0[H : 2 * H] = value
+        module.bias_hh_l0[H : 2 * H] = value  # counts twice: PyTorch adds the two biases
+    return module
+"""
+        },
+        "fails": ["test_set_forget_bias_values", "test_set_forget_bias_edge_cases"],
+        "message": "Known mistake: forget bias set on both biases",
+    },
+    ("quinn", "a03_lstm"): {
+        "cells": {
+            "lstm_forward": """
+def lstm_forward(x, h0, Wx, Wh, b):
+    B, T, D = x.shape
+    h = np.zeros((B, T, h0.shape[1]))
+    cache = []
+    h_prev = h0
+    for t in range(T):
+        c_prev = np.zeros_like(h0)  # the cell state is reset at every step
+        h_prev, c_next, step_cache = lstm_step_forward(x[:, t], h_prev, c_prev, Wx, Wh, b)
+        h[:, t] = h_prev
+        cache.append(step_cache)
+    return h, cache
+"""
+        },
+        # lstm_backward's check judges the forward that makes its cache first.
+        "fails": [
+            "test_lstm_forward_values",
+            "test_lstm_forward_edge_cases",
+            "test_lstm_forward_matches_torch",
+            "test_lstm_backward_values",
+            "test_lstm_backward_edge_cases",
+            "test_lstm_backward_gradient_check",
+        ],
+        "message": "Known mistake: cell state not carried over time",
+    },
+    ("rosa", "a03_lstm"): {
+        "cells": {
+            "lstm_step_forward": """
+def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
+    H = h_prev.shape[1]
+    a = x @ Wx + h_prev @ Wh + b
+    i, f = sigmoid(a[:, :H]), sigmoid(a[:, H : 2 * H])
+    o, g = sigmoid(a[:, 2 * H : 3 * H]), np.tanh(a[:, 3 * H :])  # read as i, f, o, g
+    c_next = f * c_prev + i * g
+    h_next = o * np.tanh(c_next)
+    return h_next, c_next, (x, h_prev, c_prev, Wx, Wh, i, f, g, o, c_next)
+"""
+        },
+        # The wrong step reaches lstm_forward and both backward checks (through the cache).
+        "fails": [
+            "test_lstm_step_forward_values",
+            "test_lstm_step_forward_edge_cases",
+            "test_lstm_forward_values",
+            "test_lstm_forward_edge_cases",
+            "test_lstm_forward_matches_torch",
+            "test_lstm_step_backward_values",
+            "test_lstm_step_backward_edge_cases",
+            "test_lstm_backward_values",
+            "test_lstm_backward_edge_cases",
+            "test_lstm_backward_gradient_check",
+        ],
+        "message": "Known mistake: gates g and o swapped",
     },
 }
 
