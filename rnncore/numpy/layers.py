@@ -235,7 +235,9 @@ def sigmoid_in_place(a):
     The sequence functions use this on their own buffers, never on a caller's array.
     """
     with np.errstate(over="ignore"):  # exp(-a) = inf for a << 0 gives 1 / inf = 0, exact
-        np.negative(a, out=a)
+        # Not np.negative(a, out=a): NumPy 2.4 computes it wrongly in place on some strided
+        # views (a (2, 1) gate block of a (2, 2, 4) array), which multiply does not.
+        np.multiply(a, -1, out=a)
         np.exp(a, out=a)
     a += 1
     np.divide(1, a, out=a)
