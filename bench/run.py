@@ -6,6 +6,11 @@ information. Usage::
 
     python -m bench.run                 # every cell and size
     python -m bench.run --cells LSTM --sizes medium large --repeats 9
+    python -m bench.run --suite torch --threads 1   # rnncore.torch's paths only
+
+Suites: ``numpy`` (rnncore.numpy against torch.nn, :mod:`bench.numpy_vs_torch`) and ``torch``
+(rnncore.torch's readable layers and fast path against torch.nn, :mod:`bench.torch_paths`,
+then the same on CUDA against cuDNN when a GPU is present).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import torch  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
+from bench import torch_paths  # noqa: E402
 from bench.numpy_vs_torch import GATES, SIZES, benchmark  # noqa: E402
 
 HEADER = (
@@ -53,8 +59,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--threads", nargs="+", type=int, default=[1, 2], help="thread counts to run, in order"
     )
+    parser.add_argument(
+        "--suite",
+        nargs="+",
+        default=["numpy", "torch"],
+        choices=["numpy", "torch"],
+        help="which tables to print (numpy first, then torch)",
+    )
     args = parser.parse_args(argv)
+    if "numpy" in args.suite:
+        _numpy_suite(args)
+    if "torch" in args.suite:
+        _torch_suite(args)
 
+
+def _numpy_suite(args: argparse.Namespace) -> None:
     print("rnncore.numpy against torch.nn (CPU, float32). ratio = rnncore time / torch.nn time.")
     print(f"torch {torch.__version__}; median of {args.repeats} alternated runs after warm-up.")
     print("np GF/s: rnncore's achieved GFLOP/s; mm GF/s: the same matrix products alone;")
@@ -68,6 +87,32 @@ def main(argv: list[str] | None = None) -> None:
                 for size in (s for s in SIZES if s.name in args.sizes):
                     result = benchmark(cell, size, repeats=args.repeats)
                     print(_row(result, threads), flush=True)
+        print()
+
+
+def _torch_suite(args: argparse.Namespace) -> None:
+    sizes = [s for s in SIZES if s.name in args.sizes]
+    print("rnncore.torch against torch.nn (float32). ratio = rnncore time / torch.nn time.")
+    print(f"torch {torch.__version__}; median of {args.repeats} alternated runs after warm-up.")
+    print("read: rnncore.torch.layers (cells under autograd); fast: rnncore.torch.fast;")
+    print("nn: torch.nn (oneDNN LSTM on the CPU, cuDNN on a GPU); mm f+b: the same matrix")
+    print("products alone; mm/fast: their share of the fast path's forward+backward.\n")
+    print(torch_paths.HEADER)
+    print("-" * len(torch_paths.HEADER))
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        with threadpool_limits(limits=threads):
+            for cell in args.cells:
+                for size in sizes:
+                    result = torch_paths.benchmark_torch(cell, size, "cpu", args.repeats)
+                    print(torch_paths.format_row(result, threads), flush=True)
+        print()
+    if torch.cuda.is_available():
+        print(f"CUDA: {torch.cuda.get_device_name()}; torch.nn runs cuDNN.")
+        for cell in args.cells:
+            for size in sizes:
+                result = torch_paths.benchmark_torch(cell, size, "cuda", args.repeats)
+                print(torch_paths.format_row(result, torch.get_num_threads()), flush=True)
         print()
 
 
