@@ -30,6 +30,9 @@ import numpy as np
 __all__ = [
     "Case",
     "new_seed",
+    "case_rng",
+    "draw_weights",
+    "draw_state",
     "draw_rnn_step",
     "draw_rnn_sequence",
     "rnn_step_cases",
@@ -68,23 +71,27 @@ def new_seed() -> int:
     return int(np.random.SeedSequence().entropy % 2**32)
 
 
-def _rng(seed: int, index: int) -> np.random.Generator:
+def case_rng(seed: int, index: int) -> np.random.Generator:
     # One independent stream per case, so that case k does not depend on how many cases
     # come before it.
     return np.random.default_rng([seed, index])
 
 
-def _weights(rng, D, H, dtype):
-    # Scaled so that pre-activations are of order 1: tanh is then clearly nonlinear, and
-    # sigmoid, relu or a missing term give values far outside any tolerance.
+def draw_weights(rng, D, H, dtype, gates=1):
+    """``Wx`` (D, G*H), ``Wh`` (H, G*H) and ``b`` (G*H,) for a cell with ``gates`` blocks."""
+    # Scaled so that pre-activations are of order 1: tanh is then clearly nonlinear, every
+    # gate clearly between 0 and 1, and sigmoid, relu, a missing term or a gate read from the
+    # wrong block give values far outside any tolerance.
+    G = gates
     return {
-        "Wx": (rng.standard_normal((D, H)) / np.sqrt(D)).astype(dtype),  # (D, H)
-        "Wh": (0.8 * rng.standard_normal((H, H)) / np.sqrt(H)).astype(dtype),  # (H, H)
-        "b": (0.5 * rng.standard_normal(H)).astype(dtype),  # (H,)
+        "Wx": (rng.standard_normal((D, G * H)) / np.sqrt(D)).astype(dtype),  # (D, G*H)
+        "Wh": (0.8 * rng.standard_normal((H, G * H)) / np.sqrt(H)).astype(dtype),  # (H, G*H)
+        "b": (0.5 * rng.standard_normal(G * H)).astype(dtype),  # (G*H,)
     }
 
 
-def _state(rng, B, H, dtype, zero):
+def draw_state(rng, B, H, dtype, zero):
+    """A hidden state (B, H): zeros, or values inside tanh's range."""
     if zero:
         return np.zeros((B, H), dtype=dtype)  # (B, H)
     return rng.uniform(-0.9, 0.9, size=(B, H)).astype(dtype)  # (B, H), inside tanh's range
@@ -93,8 +100,8 @@ def _state(rng, B, H, dtype, zero):
 def draw_rnn_step(rng, B, D, H, dtype=np.float64, zero_state=False) -> dict:
     """Arguments of ``rnn_step_forward(x, h_prev, Wx, Wh, b)`` and an upstream ``dh_next``."""
     x = rng.standard_normal((B, D)).astype(dtype)  # (B, D)
-    h_prev = _state(rng, B, H, dtype, zero_state)  # (B, H)
-    weights = _weights(rng, D, H, dtype)
+    h_prev = draw_state(rng, B, H, dtype, zero_state)  # (B, H)
+    weights = draw_weights(rng, D, H, dtype)
     arrays = {"x": x, "h_prev": h_prev, **weights}
     dh_next = rng.standard_normal((B, H)).astype(dtype)  # (B, H)
     return {"arrays": arrays, "dh_next": dh_next}
@@ -103,8 +110,8 @@ def draw_rnn_step(rng, B, D, H, dtype=np.float64, zero_state=False) -> dict:
 def draw_rnn_sequence(rng, B, T, D, H, dtype=np.float64, zero_state=False) -> dict:
     """Arguments of ``rnn_forward(x, h0, Wx, Wh, b)`` and an upstream ``dh``."""
     x = rng.standard_normal((B, T, D)).astype(dtype)  # (B, T, D)
-    h0 = _state(rng, B, H, dtype, zero_state)  # (B, H)
-    weights = _weights(rng, D, H, dtype)
+    h0 = draw_state(rng, B, H, dtype, zero_state)  # (B, H)
+    weights = draw_weights(rng, D, H, dtype)
     arrays = {"x": x, "h0": h0, **weights}
     dh = rng.standard_normal((B, T, H)).astype(dtype)  # (B, T, H)
     return {"arrays": arrays, "dh": dh}
@@ -161,7 +168,7 @@ def rnn_step_cases(cases: str, seed: int | None = None) -> list[Case]:
     seed = new_seed() if seed is None else seed
     drawn = []
     for index, (name, B, D, H, dtype, zero) in enumerate(_STEP_SHAPES[cases]):
-        values = draw_rnn_step(_rng(seed, index), B, D, H, dtype, zero)
+        values = draw_rnn_step(case_rng(seed, index), B, D, H, dtype, zero)
         judge = cases if cases in ("shapes", "no_mutation") else "values"
         extra = {"dout": values["dh_next"]}
         drawn.append(Case(name, values["arrays"], {"B": B, "D": D, "H": H}, judge, seed, extra))
@@ -175,7 +182,7 @@ def rnn_sequence_cases(cases: str, seed: int | None = None) -> list[Case]:
     seed = new_seed() if seed is None else seed
     drawn = []
     for index, (name, B, T, D, H, dtype, zero) in enumerate(_SEQUENCE_SHAPES[cases]):
-        values = draw_rnn_sequence(_rng(seed, index), B, T, D, H, dtype, zero)
+        values = draw_rnn_sequence(case_rng(seed, index), B, T, D, H, dtype, zero)
         judge = cases if cases in ("shapes", "no_mutation") else "values"
         dims = {"B": B, "T": T, "D": D, "H": H}
         extra = {"dout": values["dh"], "reference": cases}
@@ -237,7 +244,7 @@ def numerical_gradient_cases(cases: str, seed: int | None = None) -> list[Case]:
     seed = new_seed() if seed is None else seed
     drawn = []
     for index, (name, key, shape, eps, against) in enumerate(_NUMERICAL_GRADIENT_CASES[cases]):
-        rng = _rng(seed, index)
+        rng = case_rng(seed, index)
         test_function = _test_functions(rng)[key]
         x = rng.uniform(-1.5, 1.5, size=shape)  # away from 0 so that x**3 has curvature
         dout = np.asarray(rng.standard_normal(np.shape(test_function.f(x))))
@@ -282,7 +289,7 @@ def clip_grad_norm_cases(cases: str, seed: int | None = None) -> list[Case]:
     seed = new_seed() if seed is None else seed
     drawn = []
     for index, (name, shapes, ratio, dtype) in enumerate(_CLIP_CASES[cases]):
-        rng = _rng(seed, index)
+        rng = case_rng(seed, index)
         if ratio == 0.0:
             grads = {key: np.zeros(shape, dtype=dtype) for key, shape in shapes.items()}
             max_norm = 1.0

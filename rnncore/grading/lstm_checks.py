@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from rnncore.grading import judge, mistakes
-from rnncore.grading.inputs import Case, new_seed
+from rnncore.grading.inputs import Case, case_rng, draw_state, draw_weights, new_seed
 from rnncore.grading.student_run import run_student
 from rnncore.numpy import gradcheck
 from rnncore.numpy import lstm as reference_lstm
@@ -72,30 +72,15 @@ def _forbidden_numpy():
 # --- step 1: draw the inputs ---------------------------------------------------------------
 
 
-def _rng(seed: int, index: int) -> np.random.Generator:
-    return np.random.default_rng([seed, index])
-
-
-def _weights(rng, D, H, dtype):
-    # Pre-activations of order 1, so that every gate is clearly between 0 and 1 and a gate
-    # read from the wrong block gives values far outside any tolerance.
-    return {
-        "Wx": (rng.standard_normal((D, 4 * H)) / np.sqrt(D)).astype(dtype),  # (D, 4H)
-        "Wh": (0.8 * rng.standard_normal((H, 4 * H)) / np.sqrt(H)).astype(dtype),  # (H, 4H)
-        "b": (0.5 * rng.standard_normal(4 * H)).astype(dtype),  # (4H,)
-    }
-
-
 def draw_lstm_step(rng, B, D, H, dtype=np.float64, zero_state=False) -> dict:
     """Arguments of ``lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b)`` and upstream gradients."""
     x = rng.standard_normal((B, D)).astype(dtype)  # (B, D)
+    h_prev = draw_state(rng, B, H, dtype, zero_state)  # (B, H)
     if zero_state:
-        h_prev = np.zeros((B, H), dtype=dtype)  # (B, H)
         c_prev = np.zeros((B, H), dtype=dtype)  # (B, H)
     else:
-        h_prev = rng.uniform(-0.9, 0.9, size=(B, H)).astype(dtype)  # (B, H)
         c_prev = rng.standard_normal((B, H)).astype(dtype)  # (B, H), any real value
-    arrays = {"x": x, "h_prev": h_prev, "c_prev": c_prev, **_weights(rng, D, H, dtype)}
+    arrays = {"x": x, "h_prev": h_prev, "c_prev": c_prev, **draw_weights(rng, D, H, dtype, gates=4)}
     dh_next = rng.standard_normal((B, H)).astype(dtype)  # (B, H)
     dc_next = rng.standard_normal((B, H)).astype(dtype)  # (B, H)
     return {"arrays": arrays, "dh_next": dh_next, "dc_next": dc_next}
@@ -104,11 +89,8 @@ def draw_lstm_step(rng, B, D, H, dtype=np.float64, zero_state=False) -> dict:
 def draw_lstm_sequence(rng, B, T, D, H, dtype=np.float64, zero_state=False) -> dict:
     """Arguments of ``lstm_forward(x, h0, Wx, Wh, b)`` and an upstream ``dh``."""
     x = rng.standard_normal((B, T, D)).astype(dtype)  # (B, T, D)
-    if zero_state:
-        h0 = np.zeros((B, H), dtype=dtype)  # (B, H)
-    else:
-        h0 = rng.uniform(-0.9, 0.9, size=(B, H)).astype(dtype)  # (B, H)
-    arrays = {"x": x, "h0": h0, **_weights(rng, D, H, dtype)}
+    h0 = draw_state(rng, B, H, dtype, zero_state)  # (B, H)
+    arrays = {"x": x, "h0": h0, **draw_weights(rng, D, H, dtype, gates=4)}
     dh = rng.standard_normal((B, T, H)).astype(dtype)  # (B, T, H)
     return {"arrays": arrays, "dh": dh}
 
@@ -173,7 +155,7 @@ def lstm_step_cases(cases: str, seed: int | None = None) -> list[Case]:
     seed = new_seed() if seed is None else seed
     drawn = []
     for index, (name, B, D, H, dtype, zero) in enumerate(_STEP_SHAPES[cases]):
-        values = draw_lstm_step(_rng(seed, index), B, D, H, dtype, zero)
+        values = draw_lstm_step(case_rng(seed, index), B, D, H, dtype, zero)
         judged = cases if cases in ("shapes", "no_mutation") else "values"
         extra = {"dout": values["dh_next"], "dc_next": values["dc_next"]}
         dims = {"B": B, "D": D, "H": H}
@@ -188,7 +170,7 @@ def lstm_sequence_cases(cases: str, seed: int | None = None) -> list[Case]:
     seed = new_seed() if seed is None else seed
     drawn = []
     for index, (name, B, T, D, H, dtype, zero) in enumerate(_SEQUENCE_SHAPES[cases]):
-        values = draw_lstm_sequence(_rng(seed, index), B, T, D, H, dtype, zero)
+        values = draw_lstm_sequence(case_rng(seed, index), B, T, D, H, dtype, zero)
         judged = cases if cases in ("shapes", "no_mutation") else "values"
         dims = {"B": B, "T": T, "D": D, "H": H}
         extra = {"dout": values["dh"], "reference": cases}
@@ -237,13 +219,13 @@ def lstm_adapter_cases(function: str, cases: str, seed: int | None = None) -> li
     seed = new_seed() if seed is None else seed
     drawn = []
     for index, (name, D, H, dtype, value) in enumerate(_ADAPTER_SHAPES[cases]):
-        rng = _rng(seed, index)
+        rng = case_rng(seed, index)
         parameters = _torch_parameters(rng, D, H, dtype)
         module = _torch_module(parameters, D, H, dtype)
         if function == "lstm_params_from_torch":
             arrays = {"module": module}
         elif function == "lstm_params_to_torch":
-            arrays = {**_weights(rng, D, H, dtype), "module": module}
+            arrays = {**draw_weights(rng, D, H, dtype, gates=4), "module": module}
         else:  # set_forget_bias: value only when the case sets it, else the student's default
             arrays = {"module": module} | ({} if value is None else {"value": value})
         extra = {"torch": parameters, "value": 1.0 if value is None else value}
