@@ -25,6 +25,14 @@ from rnncore.grading.bptt_checks import (
     check_gradient_check,
     check_numerical_gradient,
 )
+from rnncore.grading.gru_checks import (
+    check_flip_update_gate,
+    check_gru_backward,
+    check_gru_forward,
+    check_gru_params_to_torch,
+    check_gru_step_backward,
+    check_gru_step_forward,
+)
 from rnncore.grading.lstm_checks import (
     check_lstm_backward,
     check_lstm_forward,
@@ -56,4 +64,10 @@ __all__ = [
     "check_lstm_params_from_torch",
     "check_lstm_params_to_torch",
     "check_set_forget_bias",
+    "check_gru_step_forward",
+    "check_gru_forward",
+    "check_gru_step_backward",
+    "check_gru_backward",
+    "check_flip_update_gate",
+    "check_gru_params_to_torch",
 ]

@@ -25,6 +25,10 @@ in a :class:`torch.autograd.Function` so it still composes with autograd:
   with :math:`X` (T*B, D), :math:`H_{prev}` (T*B, H), :math:`dA` (T*B, G*H) the gradients of
   every step's pre-activations stacked.
 
+The layers of :mod:`rnncore.torch.layers` run these functions when built with ``fast=True``
+(``LSTM(D, H, num_layers=2, bidirectional=True, fast=True)``): every layer and direction is one
+call here, the backward direction on the time-reversed sequence.
+
 The same code runs on CPU and CUDA (every buffer follows the device and dtype of ``x``).
 The backward is not itself differentiable (``once_differentiable``): no double backward.
 Memory: the forward keeps the gates (T, B, G*H) and states (T+1, B, H) for the backward,

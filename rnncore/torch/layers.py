@@ -27,6 +27,19 @@ Equivalent loop (one layer, one direction) of what ``forward`` computes::
 The code loops over ``xw.unbind(1)`` rather than indexing ``xw[:, t]``: each index would
 add a backward node that writes a full (B, T, G*H) gradient, making the backward pass
 quadratic in T; ``unbind`` makes one node for all steps.
+
+**Two paths, one function.** ``fast=False`` (the default) runs the loop above, cells under
+autograd, every step readable. ``fast=True`` runs each layer and direction through
+:mod:`rnncore.torch.fast` instead (``rnn_sequence_fast`` and friends: the same input
+projection of all steps in one product, fused gates, a hand-written backward). The
+parameters, arguments and outputs are the same, so the two can be swapped or compared
+directly; only the GRU with ``reset_after=False`` has no fast path.
+
+**Variable lengths.** ``forward(x, state, lengths)`` with ``lengths`` (B,) for a right-padded
+batch holds each sequence's state fixed on its padded steps and writes zeros to its output
+there. Forward directions thus stop at step ``lengths - 1``, backward directions start there,
+and every output and final state equals that of a torch.nn layer fed the same batch through
+``pack_padded_sequence`` (see :mod:`rnncore.torch.padding`). Readable path only.
 """
 
 from __future__ import annotations
@@ -37,6 +50,7 @@ import torch
 from torch import nn
 
 from rnncore.shapes import check_shape
+from rnncore.torch import fast as fast_paths
 from rnncore.torch.cells import (
     check_float_tensors,
     check_nonlinearity,
@@ -45,6 +59,7 @@ from rnncore.torch.cells import (
     lstm_cell_from_projection,
     rnn_cell_from_projection,
 )
+from rnncore.torch.padding import check_lengths, length_mask
 
 __all__ = ["RNN", "LSTM", "GRU"]
 
@@ -53,7 +68,8 @@ class _RecurrentLayer(nn.Module):
     """Shared machinery: parameters per layer and direction, the loop over layers and time.
 
     Subclasses set ``gates`` (G), ``state_count`` (1 for h, 2 for h and c) and implement
-    ``_step(xw_t, state, weights) -> state`` with ``state`` a tuple whose first item is h.
+    ``_step(xw_t, state, weights) -> state`` with ``state`` a tuple whose first item is h,
+    and ``_sequence_fast(x, state, weights) -> (h (B, T, H), state)`` for ``fast=True``.
     """
 
     gates = 1
@@ -69,6 +85,7 @@ class _RecurrentLayer(nn.Module):
         dropout: float = 0.0,
         device=None,
         dtype=None,
+        fast: bool = False,
     ) -> None:
         super().__init__()
         for name, value in (
@@ -86,6 +103,7 @@ class _RecurrentLayer(nn.Module):
         self.bidirectional = bool(bidirectional)
         self.num_directions = 2 if bidirectional else 1
         self.dropout = float(dropout)
+        self.fast = bool(fast)
         factory = {"device": device, "dtype": dtype}
         H, G = hidden_size, self.gates
         self.weights = nn.ModuleList()
@@ -118,10 +136,46 @@ class _RecurrentLayer(nn.Module):
             text += ", bidirectional=True"
         if self.dropout:
             text += f", dropout={self.dropout}"
+        if self.fast:
+            text += ", fast=True"
         return text
 
     def _step(self, xw_t, state, weights):
         raise NotImplementedError
+
+    def _sequence_fast(self, x, state, weights):
+        raise NotImplementedError
+
+    def _run_direction(self, layer_input, state, weights, reverse: bool, mask):
+        """One layer, one direction: (hidden states (B, T, H), final state tuple).
+
+        ``mask`` (B, T) bool or None; with a mask, padded steps keep the previous state and
+        output zeros, so a backward direction starts at each sequence's last real step.
+        """
+        if self.fast:
+            if reverse:
+                hidden, state = self._sequence_fast(layer_input.flip(1), state, weights)
+                return hidden.flip(1), state  # (B, T, H)
+            return self._sequence_fast(layer_input, state, weights)
+        xw = layer_input @ weights["Wx"] + weights["b"]  # (B, T, G*H)
+        steps = list(xw.unbind(1))  # T x (B, G*H)
+        keep = None if mask is None else list(mask.unsqueeze(2).unbind(1))  # T x (B, 1)
+        order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
+        hidden_states = [None] * len(steps)
+        for t in order:
+            new_state = self._step(steps[t], state, weights)
+            if keep is None:
+                state = new_state
+                hidden_states[t] = state[0]
+            else:
+                # A padded step keeps the old state (where, not a product: no 0 * inf), and
+                # outputs zeros, as pad_packed_sequence does.
+                state = tuple(
+                    torch.where(keep[t], new, old)
+                    for new, old in zip(new_state, state, strict=True)
+                )
+                hidden_states[t] = torch.where(keep[t], state[0], state[0].new_zeros(()))
+        return torch.stack(hidden_states, dim=1), state  # (B, T, H)
 
     def _initial_state(self, x, state) -> tuple[torch.Tensor, ...]:
         """Check ``state`` and return it as a tuple of (L * num_directions, B, H) tensors."""
@@ -140,7 +194,7 @@ class _RecurrentLayer(nn.Module):
             check_shape(name, tensor, spec, {"L": L, "B": B, "H": H})
         return tuple(state)
 
-    def forward(self, x: torch.Tensor, state=None):
+    def forward(self, x: torch.Tensor, state=None, lengths: torch.Tensor | None = None):
         """Run every layer and direction over the sequence.
 
         Parameters
@@ -149,6 +203,9 @@ class _RecurrentLayer(nn.Module):
         state : Tensor of shape (L * num_directions, B, H), or tuple of two, optional
             The initial state in torch.nn's layout (row ``l * num_directions + d`` for layer
             l, direction d); for the LSTM a tuple ``(h0, c0)``. Default zeros.
+        lengths : LongTensor of shape (B,), optional
+            True lengths, 1..T, of a right-padded batch (readable path only). Padded steps
+            leave the state unchanged and output zeros, as a packed torch.nn layer.
 
         Returns
         -------
@@ -160,6 +217,19 @@ class _RecurrentLayer(nn.Module):
         """
         check_float_tensors(x=x, Wx=self.weights[0][0]["Wx"])
         check_shape("x", x, "B, T, D", {"D": self.input_size})
+        if x.shape[1] < 1:
+            raise ValueError(
+                f"x must have at least one time step (T >= 1), got shape {tuple(x.shape)}"
+            )
+        mask = None
+        if lengths is not None:
+            if self.fast:
+                raise ValueError(
+                    "lengths needs fast=False; for speed, pack the batch "
+                    "(torch.nn.utils.rnn.pack_padded_sequence) and use torch.nn"
+                )
+            check_lengths(lengths, x.shape[0], x.shape[1])
+            mask = length_mask(lengths, x.shape[1], device=x.device)  # (B, T)
         initial = self._initial_state(x, state)
         initial_per_row = [tensor.unbind(0) for tensor in initial]  # each: L * dirs x (B, H)
         final_per_row: list[tuple[torch.Tensor, ...]] = []
@@ -168,18 +238,11 @@ class _RecurrentLayer(nn.Module):
             direction_outputs = []
             for direction, weights in enumerate(directions):
                 row = layer * self.num_directions + direction
-                xw = layer_input @ weights["Wx"] + weights["b"]  # (B, T, G*H)
-                steps = xw.unbind(1)  # T x (B, G*H)
-                if direction == 1:
-                    steps = steps[::-1]
                 step_state = tuple(rows[row] for rows in initial_per_row)
-                hidden_states = []
-                for xw_t in steps:
-                    step_state = self._step(xw_t, step_state, weights)
-                    hidden_states.append(step_state[0])
-                if direction == 1:
-                    hidden_states.reverse()
-                direction_outputs.append(torch.stack(hidden_states, dim=1))  # (B, T, H)
+                hidden, step_state = self._run_direction(
+                    layer_input, step_state, weights, direction == 1, mask
+                )
+                direction_outputs.append(hidden)  # (B, T, H)
                 final_per_row.append(step_state)
             layer_input = torch.cat(direction_outputs, dim=2)  # (B, T, dirs * H)
             if self.dropout and self.training and layer < self.num_layers - 1:
@@ -213,6 +276,9 @@ class RNN(_RecurrentLayer):
     nonlinearity : {"tanh", "relu"}
     device, dtype
         Where and in which dtype the parameters are created.
+    fast : bool
+        Run :func:`rnncore.torch.fast.rnn_sequence_fast` (hand-written backward) instead of
+        the loop of cells; the same function and parameters.
 
     Notes
     -----
@@ -230,10 +296,13 @@ class RNN(_RecurrentLayer):
         nonlinearity: str = "tanh",
         device=None,
         dtype=None,
+        fast: bool = False,
     ) -> None:
         check_nonlinearity(nonlinearity)
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers, bidirectional, dropout, device, dtype)
+        super().__init__(
+            input_size, hidden_size, num_layers, bidirectional, dropout, device, dtype, fast
+        )
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
@@ -241,6 +310,13 @@ class RNN(_RecurrentLayer):
     def _step(self, xw_t, state, weights):
         (h_prev,) = state
         return (rnn_cell_from_projection(xw_t, h_prev, weights["Wh"], self.nonlinearity, False),)
+
+    def _sequence_fast(self, x, state, weights):
+        (h0,) = state
+        h, h_last = fast_paths.rnn_sequence_fast(
+            x, h0, weights["Wx"], weights["Wh"], weights["b"], self.nonlinearity
+        )
+        return h, (h_last,)  # (B, T, H), ((B, H),)
 
 
 class LSTM(_RecurrentLayer):
@@ -256,6 +332,8 @@ class LSTM(_RecurrentLayer):
     ----------
     input_size, hidden_size, num_layers, bidirectional, dropout, device, dtype
         As for :class:`RNN`. ``Wx`` is (D, 4H), gates i, f, g, o.
+    fast : bool
+        Run :func:`rnncore.torch.fast.lstm_sequence_fast` instead of the loop of cells.
 
     Notes
     -----
@@ -269,6 +347,13 @@ class LSTM(_RecurrentLayer):
     def _step(self, xw_t, state, weights):
         h_prev, c_prev = state
         return lstm_cell_from_projection(xw_t, h_prev, c_prev, weights["Wh"], False)
+
+    def _sequence_fast(self, x, state, weights):
+        h0, c0 = state
+        h, (h_last, c_last) = fast_paths.lstm_sequence_fast(
+            x, h0, c0, weights["Wx"], weights["Wh"], weights["b"]
+        )
+        return h, (h_last, c_last)  # (B, T, H), ((B, H), (B, H))
 
 
 class GRU(_RecurrentLayer):
@@ -296,6 +381,9 @@ class GRU(_RecurrentLayer):
         As for :class:`RNN`. ``Wx`` is (D, 3H), gates r, z, n.
     reset_after : bool
         Which convention (above). Only ``True`` has a torch.nn equivalent.
+    fast : bool
+        Run :func:`rnncore.torch.fast.gru_sequence_fast` instead of the loop of cells; needs
+        ``reset_after=True``.
     """
 
     gates = 3
@@ -310,10 +398,17 @@ class GRU(_RecurrentLayer):
         reset_after: bool = True,
         device=None,
         dtype=None,
+        fast: bool = False,
     ) -> None:
+        if fast and not reset_after:
+            raise ValueError(
+                "fast=True needs reset_after=True: rnncore.torch.fast has only PyTorch's GRU"
+            )
         self.reset_after = bool(reset_after)
         self.has_hidden_candidate_bias = self.reset_after
-        super().__init__(input_size, hidden_size, num_layers, bidirectional, dropout, device, dtype)
+        super().__init__(
+            input_size, hidden_size, num_layers, bidirectional, dropout, device, dtype, fast
+        )
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", reset_after={self.reset_after}"
@@ -323,3 +418,10 @@ class GRU(_RecurrentLayer):
         if self.reset_after:
             return (gru_cell_from_projection(xw_t, h_prev, weights["Wh"], weights["b_hn"], False),)
         return (gru_cell_reset_before_from_projection(xw_t, h_prev, weights["Wh"], False),)
+
+    def _sequence_fast(self, x, state, weights):
+        (h0,) = state
+        h, h_last = fast_paths.gru_sequence_fast(
+            x, h0, weights["Wx"], weights["Wh"], weights["b"], weights["b_hn"]
+        )
+        return h, (h_last,)  # (B, T, H), ((B, H),)

@@ -20,7 +20,7 @@ import pytest
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENTS = ("a01_rnn_forward", "a02_bptt", "a03_lstm")
+ASSIGNMENTS = ("a01_rnn_forward", "a02_bptt", "a03_lstm", "a04_gru")
 
 # Per-cell timeout for this course: short, so that the looping submission costs little; the
 # cells that import torch or the course package keep a long one (slow on a loaded machine).
@@ -47,6 +47,20 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     h_next = 1 / (1 + np.exp(-(x @ Wx + h_prev @ Wh + b)))
     return h_next, (x, h_prev, Wx, Wh, h_next)
 """
+
+# A wrong GRU step reaches gru_forward and both backward checks (their forward is judged
+# first); the shape and no-mutation cells judge no values, so they keep their points.
+GRU_STEP_FAILS = [
+    "test_gru_step_forward_values",
+    "test_gru_step_forward_edge_cases",
+    "test_gru_forward_values",
+    "test_gru_forward_edge_cases",
+    "test_gru_step_backward_values",
+    "test_gru_step_backward_edge_cases",
+    "test_gru_backward_values",
+    "test_gru_backward_edge_cases",
+    "test_gru_backward_gradient_check",
+]
 
 WRONG = {
     ("carol", "a01_rnn_forward"): {
@@ -275,6 +289,78 @@ def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):
             "test_lstm_backward_gradient_check",
         ],
         "message": "Known mistake: gates g and o swapped",
+    },
+    ("sam", "a04_gru"): {
+        "cells": {
+            "gru_step_forward": """
+def gru_step_forward(x, h_prev, Wx, Wh, b):
+    H = h_prev.shape[1]
+    a = x @ Wx + b
+    r = sigmoid(a[:, :H] + h_prev @ Wh[:, :H])
+    z = sigmoid(a[:, H : 2 * H] + h_prev @ Wh[:, H : 2 * H])
+    candidate = np.tanh(a[:, 2 * H :] + (r * h_prev) @ Wh[:, 2 * H :])
+    h_next = z * h_prev + (1 - z) * candidate  # PyTorch's direction of z
+    return h_next, (x, h_prev, Wx, Wh, r, z, candidate)
+"""
+        },
+        # The wrong step reaches gru_forward and both backward checks (through the cache).
+        "fails": GRU_STEP_FAILS,
+        "message": "Known mistake: update-gate sign reversed",
+    },
+    ("tara", "a04_gru"): {
+        "cells": {
+            "gru_step_forward": """
+def gru_step_forward(x, h_prev, Wx, Wh, b):
+    H = h_prev.shape[1]
+    a = x @ Wx + b
+    r = sigmoid(a[:, :H] + h_prev @ Wh[:, :H])
+    z = sigmoid(a[:, H : 2 * H] + h_prev @ Wh[:, H : 2 * H])
+    candidate = np.tanh(a[:, 2 * H :] + r * (h_prev @ Wh[:, 2 * H :]))  # reset after
+    h_next = (1 - z) * h_prev + z * candidate
+    return h_next, (x, h_prev, Wx, Wh, r, z, candidate)
+"""
+        },
+        "fails": GRU_STEP_FAILS,
+        "message": "Known mistake: reset gate applied after the product",
+    },
+    ("uma", "a04_gru"): {
+        "cells": {
+            "gru_params_to_torch": """
+def gru_params_to_torch(Wx, Wh, b, b_hn, module):
+    H = Wh.shape[0]
+    with torch.no_grad():
+        module.weight_ih_l0.copy_(torch.as_tensor(Wx.T))
+        module.weight_hh_l0.copy_(torch.as_tensor(Wh.T))
+        module.bias_ih_l0.copy_(torch.as_tensor(b))
+        module.bias_ih_l0[2 * H :] += torch.as_tensor(b_hn)  # one bias for n, as for r and z
+        module.bias_hh_l0.zero_()
+    return module
+"""
+        },
+        "fails": [
+            "test_gru_params_to_torch_values",
+            "test_gru_params_to_torch_edge_cases",
+            "test_gru_params_to_torch_matches_torch",
+        ],
+        "message": "Known mistake: b_hn folded into bias_ih",
+    },
+    ("victor", "a04_gru"): {
+        "cells": {
+            "flip_update_gate": """
+def flip_update_gate(Wx, Wh, b):
+    H = Wh.shape[0]
+    Wx, Wh = Wx.copy(), Wh.copy()
+    Wx[:, H : 2 * H] *= -1
+    Wh[:, H : 2 * H] *= -1
+    return Wx, Wh, b.copy()  # the bias is part of the pre-activation too
+"""
+        },
+        "fails": [
+            "test_flip_update_gate_values",
+            "test_flip_update_gate_edge_cases",
+            "test_flip_update_gate_matches_torch",
+        ],
+        "message": "Known mistake: bias not flipped",
     },
 }
 

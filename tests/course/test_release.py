@@ -12,7 +12,7 @@ from nbformat.notebooknode import NotebookNode
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-ASSIGNMENTS = ("a01_rnn_forward", "a02_bptt", "a03_lstm")
+ASSIGNMENTS = ("a01_rnn_forward", "a02_bptt", "a03_lstm", "a04_gru")
 
 
 def load_course_config(repository):

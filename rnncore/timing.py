@@ -1,0 +1,52 @@
+"""Alternating, warmed-up timing: the median of interleaved runs of several implementations.
+
+Shared machines drift: a run of A followed later by a run of B measures the machine as much
+as the code. Running A and B in turn within one loop exposes both to the same conditions, and
+the median of at least seven rounds ignores the odd interrupted run. Ratios of the medians are
+the numbers to report; the absolute times belong to one machine on one day.
+
+``make bench`` (bench/) and the performance chapter both time with :func:`time_alternating`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+
+__all__ = ["time_alternating"]
+
+
+def time_alternating(
+    functions: Sequence[Callable[[], object]], repeats: int = 7, warmup: int = 2
+) -> list[float]:
+    """Median wall time in seconds of each function, running them in turn ``repeats`` times.
+
+    Parameters
+    ----------
+    functions : sequence of callables taking no arguments
+    repeats : int
+        Timed rounds (each round runs every function once). At least 7.
+    warmup : int
+        Untimed rounds first (caches, allocators, lazy initialisation).
+
+    Returns
+    -------
+    list of float, one median per function
+    """
+    if not isinstance(repeats, int) or repeats < 7:
+        raise ValueError(f"repeats must be at least 7 for a stable median, got {repeats}")
+    if not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
+    if not functions:
+        raise ValueError("functions must hold at least one callable")
+    for _ in range(warmup):
+        for function in functions:
+            function()
+    samples: list[list[float]] = [[] for _ in functions]
+    for _ in range(repeats):
+        for index, function in enumerate(functions):
+            start = time.perf_counter()
+            function()
+            samples[index].append(time.perf_counter() - start)
+    return [statistics.median(times) for times in samples]
