@@ -10,6 +10,12 @@ rnncore.grading
     The checks that grade the course's exercises.
 rnncore.data
     Offline datasets.
+rnncore.long_range
+    The adding-problem experiment that chapters 6 and 7 share (RNN, LSTM, GRU by length).
+rnncore.keras_interop
+    Keras 3 (torch backend) SimpleRNN, LSTM and GRU weights to and from rnncore's.
+rnncore.timing
+    Alternated, median-of-runs timing used by the benchmarks and chapter 8.
 """
 
 __version__ = "0.1.0"

@@ -5,6 +5,10 @@ Modules, each one concept:
 * :mod:`~rnncore.torch.cells` one time step of the RNN, LSTM and GRU (both GRU conventions);
 * :mod:`~rnncore.torch.layers` batch-first sequence layers ``RNN``, ``LSTM``, ``GRU``, drop-ins
   for ``torch.nn.RNN/LSTM/GRU(batch_first=True)``;
+* :mod:`~rnncore.torch.fast` one autograd.Function per cell with a hand-written backward, the
+  layers' ``fast=True`` path;
+* :mod:`~rnncore.torch.padding` lengths, masks and last valid states of padded batches;
+* :mod:`~rnncore.torch.benchmark` readable, fast and torch.nn paths timed in one run;
 * :mod:`~rnncore.torch.interop` weights to and from torch.nn's modules;
 * :mod:`~rnncore.torch.models` the small models the applications use;
 * :mod:`~rnncore.torch.train` seeding, device choice and the one training loop;

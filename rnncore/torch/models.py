@@ -10,6 +10,11 @@ Every model takes ``cell`` ("rnn", "lstm" or "gru") and ``fast``:
   layout, so a model trained with one can be loaded into the other through
   :mod:`rnncore.torch.interop`.
 
+Note the two meanings of "fast": here ``fast=True`` means torch.nn's own layer (oneDNN on the
+CPU, cuDNN on a GPU), while ``rnncore.torch.layers.LSTM(..., fast=True)`` keeps rnncore's layer
+and runs its hand-written-backward path (:mod:`rnncore.torch.fast`). The models use torch.nn's
+layer because it is the fastest on both devices.
+
 States follow torch.nn's layout: (L * num_directions, B, H), a tuple (h, c) for the LSTM.
 """
 
