@@ -16,6 +16,8 @@ forward = 2 B T (D + H) G H, backward = 2 x forward (input, weight and state gra
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,38 +128,48 @@ def _torch_functions(cell: str, module, x, h0):
 
 
 def _matmul_skeleton(cell: str, size: Size, rng: np.random.Generator):
-    """The matrix products of one forward+backward, alone, into preallocated outputs."""
+    """The matrix products of one forward+backward, alone, into preallocated outputs.
+
+    Exactly the products rnncore.numpy's sequence functions compute, with the same shapes,
+    transposes and memory layouts: the batch-first buffers (B, T, ...) are read one time step
+    at a time as strided (B, ...) views, as in rnncore's loops over time.
+    """
     B, T, D, H, G = size.B, size.T, size.D, size.H, GATES[cell]
     f32 = np.float32
-    x2d = rng.standard_normal((B * T, D), dtype=f32)
+    x = rng.standard_normal((B, T, D), dtype=f32)
     Wx = rng.standard_normal((D, G * H), dtype=f32)
     Wh = rng.standard_normal((H, G * H), dtype=f32)
-    h_steps = rng.standard_normal((T, B, H), dtype=f32)
-    da = rng.standard_normal((B * T, G * H), dtype=f32)
-    da_steps = rng.standard_normal((T, B, G * H), dtype=f32)
-    xw = np.empty((B * T, G * H), f32)
+    h = rng.standard_normal((B, T, H), dtype=f32)
+    h_prev_all = rng.standard_normal((B, T, H), dtype=f32)
+    da = rng.standard_normal((B, T, G * H), dtype=f32)
+    xw = np.empty((B, T, G * H), f32)
     hw = np.empty((B, G * H), f32)
-    dx = np.empty((B * T, D), f32)
+    dx = np.empty((B, T, D), f32)
     dWx = np.empty((D, G * H), f32)
     dWh = np.empty((H, G * H), f32)
     dh_prev = np.empty((B, H), f32)
-    h2d = h_steps.reshape(B * T, H)
+    x_2d, da_2d = x.reshape(B * T, D), da.reshape(B * T, G * H)
 
     def run():
-        np.matmul(x2d, Wx, out=xw)  # forward: input projection of all steps
+        np.matmul(x_2d, Wx, out=xw.reshape(B * T, G * H))  # forward: input projection
         for t in range(T):
-            np.matmul(h_steps[t], Wh, out=hw)  # forward: recurrent product
+            np.matmul(h[:, t], Wh, out=hw)  # forward: recurrent product
         for t in range(T):
-            np.matmul(da_steps[t], Wh.T, out=dh_prev)  # backward: through time
-        np.matmul(da, Wx.T, out=dx)  # backward: input gradient
-        np.matmul(x2d.T, da, out=dWx)
-        np.matmul(h2d.T, da, out=dWh)
+            np.matmul(da[:, t], Wh.T, out=dh_prev)  # backward: through time
+        np.matmul(da_2d, Wx.T, out=dx.reshape(B * T, D))  # backward: input gradient
+        np.matmul(x_2d.T, da_2d, out=dWx)
+        np.matmul(h_prev_all.reshape(B * T, H).T, da_2d, out=dWh)
 
     return run
 
 
-def benchmark(cell: str, size: Size, repeats: int = 7) -> Result:
-    """Time one cell at one size; see the module docstring for what is measured."""
+def benchmark(
+    cell: str, size: Size, repeats: int = 7, clock: Callable[[], float] = time.perf_counter
+) -> Result:
+    """Time one cell at one size; see the module docstring for what is measured.
+
+    ``clock`` is passed to :func:`rnncore.timing.time_alternating` (wall time by default).
+    """
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     module = _torch_module(cell, size)
@@ -168,7 +180,9 @@ def benchmark(cell: str, size: Size, repeats: int = 7) -> Result:
     torch_forward, torch_train = _torch_functions(cell, module, x, h0)
     skeleton = _matmul_skeleton(cell, size, rng)
     times = time_alternating(
-        [numpy_forward, torch_forward, numpy_train, torch_train, skeleton], repeats=repeats
+        [numpy_forward, torch_forward, numpy_train, torch_train, skeleton],
+        repeats=repeats,
+        clock=clock,
     )
     t_np_fwd, t_torch_fwd, t_np_train, t_torch_train, t_skeleton = times
     result = Result(

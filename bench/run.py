@@ -7,6 +7,11 @@ information. Usage::
     python -m bench.run                 # every cell and size
     python -m bench.run --cells LSTM --sizes medium large --repeats 9
     python -m bench.run --suite torch --threads 1   # rnncore.torch's paths only
+    python -m bench.run --suite numpy --threads 1 --clock cpu   # on a busy shared machine
+
+``--clock cpu`` times the numpy suite with the calling thread's CPU time instead of wall time
+(one thread only): time the operating system gives to other jobs is then left out of both
+sides of every ratio, while cache and memory contention still count.
 
 Suites: ``numpy`` (rnncore.numpy against torch.nn, :mod:`bench.numpy_vs_torch`) and ``torch``
 (rnncore.torch's readable layers and fast path against torch.nn, :mod:`bench.torch_paths`,
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 
 # Pin the thread pools before NumPy and torch load their BLAS libraries.
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -28,6 +34,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 from bench import torch_paths  # noqa: E402
 from bench.numpy_vs_torch import GATES, SIZES, benchmark  # noqa: E402
 
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
 HEADER = (
     f"{'cell':<5} {'size':<7} {'thr':>3} | {'np fwd ms':>9} {'nn fwd ms':>9} {'ratio':>6} | "
     f"{'np f+b ms':>9} {'nn f+b ms':>9} {'ratio':>6} | {'np GF/s':>7} {'mm GF/s':>7} "
@@ -66,7 +73,15 @@ def main(argv: list[str] | None = None) -> None:
         choices=["numpy", "torch"],
         help="which tables to print (numpy first, then torch)",
     )
+    parser.add_argument(
+        "--clock",
+        default="wall",
+        choices=list(CLOCKS),
+        help="numpy suite: wall time, or this thread's CPU time (needs --threads 1)",
+    )
     args = parser.parse_args(argv)
+    if args.clock == "cpu" and args.threads != [1]:
+        parser.error("--clock cpu measures one thread: use it with --threads 1")
     if "numpy" in args.suite:
         _numpy_suite(args)
     if "torch" in args.suite:
@@ -75,7 +90,10 @@ def main(argv: list[str] | None = None) -> None:
 
 def _numpy_suite(args: argparse.Namespace) -> None:
     print("rnncore.numpy against torch.nn (CPU, float32). ratio = rnncore time / torch.nn time.")
-    print(f"torch {torch.__version__}; median of {args.repeats} alternated runs after warm-up.")
+    print(
+        f"torch {torch.__version__}; median of {args.repeats} alternated runs after warm-up; "
+        f"clock: {'thread CPU time' if args.clock == 'cpu' else 'wall time'}."
+    )
     print("np GF/s: rnncore's achieved GFLOP/s; mm GF/s: the same matrix products alone;")
     print("in mm: share of rnncore's forward+backward spent in those products.\n")
     print(HEADER)
@@ -85,7 +103,7 @@ def _numpy_suite(args: argparse.Namespace) -> None:
         with threadpool_limits(limits=threads):
             for cell in args.cells:
                 for size in (s for s in SIZES if s.name in args.sizes):
-                    result = benchmark(cell, size, repeats=args.repeats)
+                    result = benchmark(cell, size, args.repeats, CLOCKS[args.clock])
                     print(_row(result, threads), flush=True)
         print()
 

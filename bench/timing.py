@@ -1,43 +1,9 @@
-"""Alternating, warmed-up timing: the median of paired runs of two implementations.
+"""Timing for ``make bench``: the same alternating, median-of-rounds timer as the chapters use.
 
-Shared machines drift: a run of A followed later by a run of B measures the machine as much
-as the code. Alternating A and B within one loop exposes both to the same conditions, and the
-median of at least seven pairs ignores the odd interrupted run.
+It lives in :mod:`rnncore.timing` so that chapter 8 can import it; this module keeps the
+``bench.timing`` name for the benchmark scripts.
 """
 
-from __future__ import annotations
+from rnncore.timing import time_alternating
 
-import statistics
-import time
-from collections.abc import Callable, Sequence
-
-
-def time_alternating(
-    functions: Sequence[Callable[[], object]], repeats: int = 7, warmup: int = 2
-) -> list[float]:
-    """Median wall time in seconds of each function, running them in turn ``repeats`` times.
-
-    Parameters
-    ----------
-    functions : sequence of callables taking no arguments
-    repeats : int
-        Timed rounds (each round runs every function once). At least 7.
-    warmup : int
-        Untimed rounds first (caches, allocators, lazy initialisation).
-
-    Returns
-    -------
-    list of float, one median per function
-    """
-    if repeats < 7:
-        raise ValueError(f"repeats must be at least 7 for a stable median, got {repeats}")
-    for _ in range(warmup):
-        for function in functions:
-            function()
-    samples: list[list[float]] = [[] for _ in functions]
-    for _ in range(repeats):
-        for index, function in enumerate(functions):
-            start = time.perf_counter()
-            function()
-            samples[index].append(time.perf_counter() - start)
-    return [statistics.median(times) for times in samples]
+__all__ = ["time_alternating"]

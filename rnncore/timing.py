@@ -5,6 +5,10 @@ as the code. Running A and B in turn within one loop exposes both to the same co
 the median of at least seven rounds ignores the odd interrupted run. Ratios of the medians are
 the numbers to report; the absolute times belong to one machine on one day.
 
+On a machine shared with other jobs, wall time also counts the moments the operating system
+gives this thread's core to someone else. For single-threaded runs, ``clock=time.thread_time``
+measures the CPU time of the calling thread instead (cache and memory contention still count).
+
 ``make bench`` (bench/) and the performance chapter both time with :func:`time_alternating`.
 """
 
@@ -18,9 +22,12 @@ __all__ = ["time_alternating"]
 
 
 def time_alternating(
-    functions: Sequence[Callable[[], object]], repeats: int = 7, warmup: int = 2
+    functions: Sequence[Callable[[], object]],
+    repeats: int = 7,
+    warmup: int = 2,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> list[float]:
-    """Median wall time in seconds of each function, running them in turn ``repeats`` times.
+    """Median time in seconds of each function, running them in turn ``repeats`` times.
 
     Parameters
     ----------
@@ -29,6 +36,9 @@ def time_alternating(
         Timed rounds (each round runs every function once). At least 7.
     warmup : int
         Untimed rounds first (caches, allocators, lazy initialisation).
+    clock : callable returning seconds, default time.perf_counter (wall time)
+        ``time.thread_time`` counts only this thread's CPU time: use it only when all the
+        work runs on the calling thread (one BLAS and one torch thread).
 
     Returns
     -------
@@ -46,7 +56,7 @@ def time_alternating(
     samples: list[list[float]] = [[] for _ in functions]
     for _ in range(repeats):
         for index, function in enumerate(functions):
-            start = time.perf_counter()
+            start = clock()
             function()
-            samples[index].append(time.perf_counter() - start)
+            samples[index].append(clock() - start)
     return [statistics.median(times) for times in samples]

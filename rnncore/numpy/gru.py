@@ -491,33 +491,42 @@ def gru_reset_after_backward(dh, cache):
     r, z, n = gates[:, :, :H], gates[:, :, H : 2 * H], gates[:, :, 2 * H :]  # each (B, T, H)
     h_prev_all = np.concatenate([h0[:, None], h[:, :-1]], axis=1)  # (B, T, H)
 
-    # da_hidden starts as the factor that multiplies dh_t for r, z and hidden_n.
-    n_factor = (1 - z) * (1 - n * n)  # (B, T, H): da_n = dh_t * n_factor
-    da_hidden = np.empty((B, T, 3, H), dtype=h.dtype)  # (B, T, 3, H)
-    np.multiply(n_factor * hidden_n, r * (1 - r), out=da_hidden[:, :, 0])
-    np.multiply(h_prev_all - n, z * (1 - z), out=da_hidden[:, :, 1])
-    np.multiply(n_factor, r, out=da_hidden[:, :, 2])
+    # da_hidden starts as the factor that multiplies dh_t for r, z and hidden_n. The passes
+    # over whole contiguous arrays come first: they run faster than passes over gate blocks.
+    da_hidden = np.subtract(1, gates)  # (B, T, 3H): 1 - r, 1 - z, 1 - n
+    da_hidden *= gates  # r (1 - r) and z (1 - z); n's block is redone below
+    da_r, da_z, d_hidden_n = (da_hidden[:, :, k * H : (k + 1) * H] for k in range(3))
+    n_factor = n * n  # (B, T, H)
+    np.subtract(1, n_factor, out=n_factor)
+    n_factor *= 1 - z  # (1 - z)(1 - n^2): da_n = dh_t * n_factor
+    da_r *= hidden_n
+    da_r *= n_factor  # (1 - z)(1 - n^2) hidden_n r (1 - r)
+    da_z *= h_prev_all - n  # (h_prev - n) z (1 - z)
+    np.multiply(n_factor, r, out=d_hidden_n)  # (1 - z)(1 - n^2) r
 
-    da_hidden_flat = da_hidden.reshape(B, T, 3 * H)  # (B, T, 3H), the same memory
+    da_hidden_by_gate = da_hidden.reshape(B, T, 3, H)  # (B, T, 3, H), the same memory
     dh_total = np.empty((B, T, H), dtype=h.dtype)  # (B, T, H), total gradient on each h_t
     dh_next = np.zeros((B, H), dtype=h.dtype)  # (B, H), gradient arriving from step t + 1
     through_gates = np.empty((B, H), dtype=h.dtype)  # (B, H), reused at every step
     for t in reversed(range(T)):
         np.add(dh[:, t], dh_next, out=dh_total[:, t])
-        da_hidden[:, t] *= dh_total[:, t, None]  # da_r, da_z, d hidden_n
+        da_hidden_by_gate[:, t] *= dh_total[:, t, None]  # da_r, da_z, d hidden_n
         np.multiply(dh_total[:, t], z[:, t], out=dh_next)
-        np.matmul(da_hidden_flat[:, t], Wh.T, out=through_gates)
+        np.matmul(da_hidden[:, t], Wh.T, out=through_gates)
         dh_next += through_gates  # gradient on h_{t-1}
     dh0 = dh_next  # (B, H)
 
     da_hidden_2d = da_hidden.reshape(B * T, 3 * H)  # (B*T, 3H)
-    da_2d = da_hidden_2d.copy()  # (B*T, 3H); the input side differs only in the n block
-    np.multiply(dh_total, n_factor, out=da_2d.reshape(B, T, 3 * H)[:, :, 2 * H :])
+    dWh = h_prev_all.reshape(B * T, H).T @ da_hidden_2d  # (H, 3H)
+    db_hn = da_hidden_2d[:, 2 * H :].sum(axis=0)  # (H,)
+    # The input side differs from the hidden side only in the n block (da_n, without the
+    # factor r): with the hidden-side sums done, the same buffer becomes da, with no copy.
+    da = da_hidden  # (B, T, 3H)
+    np.multiply(dh_total, n_factor, out=da[:, :, 2 * H :])
+    da_2d = da.reshape(B * T, 3 * H)  # (B*T, 3H)
     dx = (da_2d @ Wx.T).reshape(B, T, D)  # (B, T, D)
     dWx = x.reshape(B * T, D).T @ da_2d  # (D, 3H)
-    dWh = h_prev_all.reshape(B * T, H).T @ da_hidden_2d  # (H, 3H)
     db = da_2d.sum(axis=0)  # (3H,)
-    db_hn = da_hidden_2d[:, 2 * H :].sum(axis=0)  # (H,)
     return dx, dh0, dWx, dWh, db, db_hn
 
 
