@@ -11,7 +11,8 @@ rnncore.grading
 rnncore.data
     Offline datasets.
 rnncore.long_range
-    The adding-problem experiment that chapters 6 and 7 share (RNN, LSTM, GRU by length).
+    The long-range experiments that chapters 6 and 7 share: the adding problem and a
+    one-symbol copy probe (RNN, LSTM, GRU by sequence length).
 rnncore.keras_interop
     Keras 3 (torch backend) SimpleRNN, LSTM and GRU weights to and from rnncore's.
 rnncore.timing
