@@ -33,7 +33,15 @@ import numpy as np
 
 from rnncore.grading import cell_checks, gru_mistakes, judge
 from rnncore.grading.cell_checks import BackwardSpec, ForwardSpec, unknown_cases
-from rnncore.grading.inputs import Case, case_rng, draw_state, draw_weights, new_seed
+from rnncore.grading.inputs import (
+    Case,
+    case_rng,
+    draw_state,
+    draw_weights,
+    new_seed,
+    sequence_case_table,
+    step_case_table,
+)
 from rnncore.grading.student_run import run_student
 from rnncore.numpy import gru as reference_gru
 
@@ -63,38 +71,8 @@ _FORBIDDEN_NUMPY = (reference_gru,)
 
 # --- step 1: draw the inputs ---------------------------------------------------------------
 
-# (name, B, D, H, dtype, zero_state)
-_STEP_SHAPES = {
-    "shapes": [("B=3, D=5, H=4", 3, 5, 4, np.float64, False)],
-    "visible": [("nonzero h_prev", 3, 5, 4, np.float64, False)],
-    "hidden": [
-        ("B = 1", 1, 3, 4, np.float64, False),
-        ("D != H", 2, 7, 3, np.float64, False),
-        ("D == H", 4, 5, 5, np.float64, False),
-        ("zero h_prev", 3, 5, 4, np.float64, True),
-        ("float32", 3, 5, 4, np.float32, False),
-    ],
-    "no_mutation": [("no mutation", 2, 4, 5, np.float64, False)],
-}
-
-# (name, B, T, D, H, dtype, zero_state)
-_SEQUENCE_SHAPES = {
-    "shapes": [("B=3, T=4, D=5, H=6", 3, 4, 5, 6, np.float64, False)],
-    "visible": [("nonzero h0", 3, 4, 5, 6, np.float64, False)],
-    "hidden": [
-        ("B = 1", 1, 4, 3, 5, np.float64, False),
-        ("T = 1", 3, 1, 4, 2, np.float64, False),
-        ("D != H", 2, 5, 8, 3, np.float64, False),
-        ("T = 8, nonzero h0", 2, 8, 3, 4, np.float64, False),
-        ("zero h0", 2, 3, 4, 5, np.float64, True),
-        ("float32", 3, 4, 5, 6, np.float32, False),
-    ],
-    "no_mutation": [("no mutation", 2, 3, 4, 5, np.float64, False)],
-    "gradient_check": [
-        ("finite differences", 2, 3, 3, 2, np.float64, False),
-        ("finite differences, T = 1", 1, 1, 2, 3, np.float64, False),
-    ],
-}
+_STEP_SHAPES = step_case_table("h_prev")
+_SEQUENCE_SHAPES = sequence_case_table(8, None, gradient_check_H=2)
 
 # (name, B, T, D, H, dtype); B and T size the input sequence of the "torch" cases.
 _ADAPTER_SHAPES = {

@@ -117,43 +117,63 @@ def draw_rnn_sequence(rng, B, T, D, H, dtype=np.float64, zero_state=False) -> di
     return {"arrays": arrays, "dh": dh}
 
 
-# (name, B, D, H, dtype, zero_state); the visible case has B, D and H all different so that
-# a swapped axis shows in the shape message.
-_STEP_SHAPES = {
-    "shapes": [("B=3, D=5, H=4", 3, 5, 4, np.float64, False)],
-    "visible": [("nonzero h_prev", 3, 5, 4, np.float64, False)],
-    "hidden": [
-        ("B = 1", 1, 3, 4, np.float64, False),
-        ("D != H", 2, 7, 3, np.float64, False),
-        ("D == H", 4, 5, 5, np.float64, False),
-        ("zero h_prev", 3, 5, 4, np.float64, True),
-        ("float32", 3, 5, 4, np.float32, False),
-    ],
-    "no_mutation": [("no mutation", 2, 4, 5, np.float64, False)],
-}
+def step_case_table(state: str = "h_prev") -> dict:
+    """The case sets of a one-step check, as (name, B, D, H, dtype, zero_state) rows.
 
-# (name, B, T, D, H, dtype, zero_state)
-_SEQUENCE_SHAPES = {
-    "shapes": [("B=3, T=4, D=5, H=6", 3, 4, 5, 6, np.float64, False)],
-    "visible": [("nonzero h0", 3, 4, 5, 6, np.float64, False)],
-    "hidden": [
-        ("B = 1", 1, 4, 3, 5, np.float64, False),
-        ("T = 1", 3, 1, 4, 2, np.float64, False),
-        ("D != H", 2, 5, 8, 3, np.float64, False),
-        ("T = 10, nonzero h0", 2, 10, 3, 4, np.float64, False),
-        ("zero h0", 2, 3, 4, 5, np.float64, True),
-        ("float32", 3, 4, 5, 6, np.float32, False),
-    ],
-    "no_mutation": [("no mutation", 2, 3, 4, 5, np.float64, False)],
-    "torch": [
-        ("torch.nn.RNN", 3, 5, 4, 6, np.float64, False),
-        ("torch.nn.RNN, B = 1", 1, 3, 2, 3, np.float64, False),
-    ],
-    "gradient_check": [
-        ("finite differences", 2, 3, 3, 4, np.float64, False),
+    ``state`` names the initial state in the case names ("h_prev", or "h_prev and c_prev" for
+    the LSTM). The visible case has B, D and H all different so that a swapped axis shows in
+    the shape message. Every cell is checked at the same sizes.
+    """
+    return {
+        "shapes": [("B=3, D=5, H=4", 3, 5, 4, np.float64, False)],
+        "visible": [(f"nonzero {state}", 3, 5, 4, np.float64, False)],
+        "hidden": [
+            ("B = 1", 1, 3, 4, np.float64, False),
+            ("D != H", 2, 7, 3, np.float64, False),
+            ("D == H", 4, 5, 5, np.float64, False),
+            (f"zero {state}", 3, 5, 4, np.float64, True),
+            ("float32", 3, 5, 4, np.float32, False),
+        ],
+        "no_mutation": [("no mutation", 2, 4, 5, np.float64, False)],
+    }
+
+
+def sequence_case_table(
+    long_length: int = 10, torch_module: str | None = None, gradient_check_H: int = 4
+) -> dict:
+    """The case sets of a sequence check, as (name, B, T, D, H, dtype, zero_state) rows.
+
+    ``long_length`` is T of the long hidden case; ``torch_module`` ("torch.nn.RNN", ...) adds
+    the "torch" set, compared with that module; ``gradient_check_H`` is H of the first
+    finite-difference case (small for the gated cells, whose checks cost G times more).
+    """
+    table = {
+        "shapes": [("B=3, T=4, D=5, H=6", 3, 4, 5, 6, np.float64, False)],
+        "visible": [("nonzero h0", 3, 4, 5, 6, np.float64, False)],
+        "hidden": [
+            ("B = 1", 1, 4, 3, 5, np.float64, False),
+            ("T = 1", 3, 1, 4, 2, np.float64, False),
+            ("D != H", 2, 5, 8, 3, np.float64, False),
+            (f"T = {long_length}, nonzero h0", 2, long_length, 3, 4, np.float64, False),
+            ("zero h0", 2, 3, 4, 5, np.float64, True),
+            ("float32", 3, 4, 5, 6, np.float32, False),
+        ],
+        "no_mutation": [("no mutation", 2, 3, 4, 5, np.float64, False)],
+    }
+    if torch_module is not None:
+        table["torch"] = [
+            (torch_module, 3, 5, 4, 6, np.float64, False),
+            (f"{torch_module}, B = 1", 1, 3, 2, 3, np.float64, False),
+        ]
+    table["gradient_check"] = [
+        ("finite differences", 2, 3, 3, gradient_check_H, np.float64, False),
         ("finite differences, T = 1", 1, 1, 2, 3, np.float64, False),
-    ],
-}
+    ]
+    return table
+
+
+_STEP_SHAPES = step_case_table("h_prev")
+_SEQUENCE_SHAPES = sequence_case_table(10, "torch.nn.RNN", gradient_check_H=4)
 
 
 def _unknown(function_name, cases, known):

@@ -32,7 +32,14 @@ import numpy as np
 
 from rnncore.grading import cell_checks, judge, mistakes
 from rnncore.grading.cell_checks import BackwardSpec, ForwardSpec, unknown_cases
-from rnncore.grading.inputs import Case, case_rng, draw_weights, new_seed
+from rnncore.grading.inputs import (
+    Case,
+    case_rng,
+    draw_weights,
+    new_seed,
+    sequence_case_table,
+    step_case_table,
+)
 from rnncore.grading.student_run import run_student
 from rnncore.numpy import lstm as reference_lstm
 
@@ -65,42 +72,8 @@ _FORBIDDEN_NUMPY = (reference_lstm,)
 
 # --- step 1: draw the inputs ---------------------------------------------------------------
 
-# (name, B, D, H, dtype, zero_state)
-_STEP_SHAPES = {
-    "shapes": [("B=3, D=5, H=4", 3, 5, 4, np.float64, False)],
-    "visible": [("nonzero h_prev and c_prev", 3, 5, 4, np.float64, False)],
-    "hidden": [
-        ("B = 1", 1, 3, 4, np.float64, False),
-        ("D != H", 2, 7, 3, np.float64, False),
-        ("D == H", 4, 5, 5, np.float64, False),
-        ("zero h_prev and c_prev", 3, 5, 4, np.float64, True),
-        ("float32", 3, 5, 4, np.float32, False),
-    ],
-    "no_mutation": [("no mutation", 2, 4, 5, np.float64, False)],
-}
-
-# (name, B, T, D, H, dtype, zero_state)
-_SEQUENCE_SHAPES = {
-    "shapes": [("B=3, T=4, D=5, H=6", 3, 4, 5, 6, np.float64, False)],
-    "visible": [("nonzero h0", 3, 4, 5, 6, np.float64, False)],
-    "hidden": [
-        ("B = 1", 1, 4, 3, 5, np.float64, False),
-        ("T = 1", 3, 1, 4, 2, np.float64, False),
-        ("D != H", 2, 5, 8, 3, np.float64, False),
-        ("T = 8, nonzero h0", 2, 8, 3, 4, np.float64, False),
-        ("zero h0", 2, 3, 4, 5, np.float64, True),
-        ("float32", 3, 4, 5, 6, np.float32, False),
-    ],
-    "no_mutation": [("no mutation", 2, 3, 4, 5, np.float64, False)],
-    "torch": [
-        ("torch.nn.LSTM", 3, 5, 4, 6, np.float64, False),
-        ("torch.nn.LSTM, B = 1", 1, 3, 2, 3, np.float64, False),
-    ],
-    "gradient_check": [
-        ("finite differences", 2, 3, 3, 2, np.float64, False),
-        ("finite differences, T = 1", 1, 1, 2, 3, np.float64, False),
-    ],
-}
+_STEP_SHAPES = step_case_table("h_prev and c_prev")
+_SEQUENCE_SHAPES = sequence_case_table(8, "torch.nn.LSTM", gradient_check_H=2)
 
 # (name, D, H, dtype, value of the forget bias or None for the student's default)
 _ADAPTER_SHAPES = {
