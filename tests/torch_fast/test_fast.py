@@ -264,6 +264,30 @@ def test_runs_without_gradients():
     assert c_last.shape == (2, 3)
 
 
+def call_fast(cell, params, inputs):
+    """The fast path's (h, h_last) on leaf copies of the inputs."""
+    p, i = leaves(params), leaves(inputs)
+    if cell in ("rnn", "rnn_relu"):
+        return fast.rnn_sequence_fast(i["x"], i["h0"], **p)
+    if cell == "lstm":
+        h, (h_last, _) = fast.lstm_sequence_fast(i["x"], i["h0"], i["c0"], **p)
+        return h, h_last
+    return fast.gru_sequence_fast(i["x"], i["h0"], **p)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_output_is_a_view_of_the_saved_states_and_in_place_changes_are_refused(cell):
+    """h is the time-major state buffer seen batch first (no copy); autograd guards it."""
+    params, inputs, _ = make_case(cell, 3, 4, 2, 5, seed=6)
+    h, h_last = call_fast(cell, params, inputs)
+    assert h._is_view() and h.transpose(0, 1).is_contiguous() and not h.is_contiguous()
+    with pytest.raises(RuntimeError, match="is a view and is being modified inplace"):
+        h.mul_(2.0)
+    h, h_last = call_fast(cell, params, inputs)
+    h.contiguous().mul_(2.0)  # a copy may be changed; the backward still runs
+    h_last.sum().backward()
+
+
 # ---------------------------------------------------------------------------- input errors
 
 Z = torch.zeros
