@@ -40,11 +40,18 @@ contiguous tensor is needed. Autograd refuses in-place changes to ``h`` while it
 gradients (it raises an error instead of computing a wrong backward).
 
 Why this design: measured on a 2-core AMD EPYC, one thread, float32 LSTM, forward+backward
-as a multiple of torch.nn's (oneDNN) time, CPU time, median of 9: this path 1.08x at
-(T, B, D, H) = (100, 64, 256, 256) and 1.16x at (200, 64, 512, 512); ``torch.jit.script`` of
-the same loop under autograd 1.19x at both; batch-first buffers (no transposed copies, but
-strided steps) no faster; ``torch.compile`` of an unrolled loop takes tens of seconds to
-compile. ``python -m bench.run --suite torch`` prints the current numbers.
+as a multiple of torch.nn's (oneDNN) time, median of 9 alternated runs: this path 1.0-1.1x at
+(T, B, D, H) = (100, 64, 256, 256) and 1.1-1.3x at (200, 64, 512, 512), the spread following
+the load of the shared host; ``torch.jit.script`` of the same loop under autograd 1.19x at
+both; batch-first buffers (no transposed copies, but strided steps) no faster;
+``torch.compile`` of an unrolled loop takes tens of seconds to compile. What bounds the large
+size is the matrix-product library, not the Python loop: the products alone, through
+``torch.mm`` (MKL), take about as long as torch.nn's whole forward+backward (the ``mm f+b``
+column of the benchmark); MKL runs the forward step's (64, 512) x (512, 2048) product at about
+40-50 GFLOP/s on this CPU, the backward's (64, 2048) x (2048, 512) at about 60. Tried without a
+gain that survived the machine's noise: Wh stored by columns for that product, one product per
+gate, the input projection computed in cache-sized chunks of steps. ``python -m bench.run
+--suite torch`` prints the current numbers.
 
 Letters: B batch, T time steps, D input features, H hidden units, G gates.
 """
