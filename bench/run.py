@@ -114,7 +114,9 @@ def _torch_suite(args: argparse.Namespace) -> None:
     print(f"torch {torch.__version__}; median of {args.repeats} alternated runs after warm-up.")
     print("read: rnncore.torch.layers (cells under autograd); fast: rnncore.torch.fast;")
     print("nn: torch.nn (oneDNN LSTM on the CPU, cuDNN on a GPU); mm f+b: the same matrix")
-    print("products alone; mm/fast: their share of the fast path's forward+backward.\n")
+    print("products alone; mm/fast: their share of the fast path's forward+backward;")
+    print("per round: the lowest and highest fast f+b / nn f+b of single rounds (the two ran")
+    print("seconds apart), how far the machine moved while it measured.\n")
     print(torch_paths.HEADER)
     print("-" * len(torch_paths.HEADER))
     for threads in args.threads:

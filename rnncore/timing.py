@@ -18,16 +18,21 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
-__all__ = ["time_alternating"]
+__all__ = ["time_alternating", "time_rounds"]
 
 
-def time_alternating(
+def time_rounds(
     functions: Sequence[Callable[[], object]],
     repeats: int = 7,
     warmup: int = 2,
     clock: Callable[[], float] = time.perf_counter,
-) -> list[float]:
-    """Median time in seconds of each function, running them in turn ``repeats`` times.
+) -> list[list[float]]:
+    """Every timed run, in seconds: ``rounds[k][r]`` is function k in round r.
+
+    Runs the functions in turn, ``warmup`` untimed rounds and then ``repeats`` timed ones, as
+    :func:`time_alternating` does (which returns the medians of these lists). Keep the rounds
+    to pair runs: ``rounds[a][r] / rounds[b][r]`` compares two functions measured seconds
+    apart, so the spread of these per-round ratios shows how much the machine moved.
 
     Parameters
     ----------
@@ -42,7 +47,7 @@ def time_alternating(
 
     Returns
     -------
-    list of float, one median per function
+    list of lists of float, one list of ``repeats`` times per function
     """
     if not isinstance(repeats, int) or repeats < 7:
         raise ValueError(f"repeats must be at least 7 for a stable median, got {repeats}")
@@ -59,4 +64,21 @@ def time_alternating(
             start = clock()
             function()
             samples[index].append(clock() - start)
-    return [statistics.median(times) for times in samples]
+    return samples
+
+
+def time_alternating(
+    functions: Sequence[Callable[[], object]],
+    repeats: int = 7,
+    warmup: int = 2,
+    clock: Callable[[], float] = time.perf_counter,
+) -> list[float]:
+    """Median time in seconds of each function, running them in turn ``repeats`` times.
+
+    The medians of :func:`time_rounds`, which takes the same arguments and checks them.
+
+    Returns
+    -------
+    list of float, one median per function
+    """
+    return [statistics.median(times) for times in time_rounds(functions, repeats, warmup, clock)]

@@ -2,7 +2,7 @@
 
 For one cell (RNN, LSTM, GRU) and one size, :func:`benchmark_torch` builds a torch.nn module
 and the two rnncore layers with the same weights (:func:`rnncore.torch.interop.load_from_torch`)
-and times, in turn in one loop (:func:`rnncore.timing.time_alternating`):
+and times, in turn in one loop (:func:`rnncore.timing.time_rounds`, medians reported):
 
 - ``readable``: :class:`rnncore.torch.layers.RNN/LSTM/GRU`, cells looped under autograd;
 - ``fast``: the same layer with ``fast=True``, i.e. :mod:`rnncore.torch.fast`, one autograd
@@ -18,15 +18,20 @@ Gradients are enabled in the forward timings, as in training: every path keeps w
 backward needs. The upstream gradient is ones. On CUDA every timed call is bracketed by
 ``torch.cuda.synchronize()``, so the time is that of the work, not of queueing it.
 The thread count is the caller's (``torch.set_num_threads``).
+
+Besides the medians, each result keeps the fast path's forward+backward time over torch.nn's
+*within each round* (the two ran seconds apart): the table prints their lowest and highest
+value, a direct reading of how much the machine moved during the measurement.
 """
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 import torch
 
-from rnncore.timing import time_alternating
+from rnncore.timing import time_rounds
 from rnncore.torch import interop, layers
 
 __all__ = ["GATES", "Size", "TorchResult", "HEADER", "benchmark_torch", "format_row"]
@@ -38,7 +43,7 @@ OURS = {"RNN": layers.RNN, "LSTM": layers.LSTM, "GRU": layers.GRU}
 HEADER = (
     f"{'cell':<5} {'size':<7} {'dev':<4} {'thr':>3} | {'read fwd':>8} {'fast fwd':>8} "
     f"{'nn fwd':>8} {'read':>5} {'fast':>5} | {'read f+b':>8} {'fast f+b':>8} {'nn f+b':>8} "
-    f"{'read':>5} {'fast':>5} | {'mm f+b':>8} {'mm/fast':>7}"
+    f"{'read':>5} {'fast':>5} | {'mm f+b':>8} {'mm/fast':>7} | {'fast f+b/nn per round':>21}"
 )
 
 
@@ -55,7 +60,11 @@ class Size:
 
 @dataclass(frozen=True)
 class TorchResult:
-    """Median times in seconds of one cell at one size on one device."""
+    """Median times in seconds of one cell at one size on one device.
+
+    ``fast_train_round_ratios`` holds, round by round, the fast path's forward+backward time
+    over torch.nn's in the same round (empty when not measured).
+    """
 
     cell: str
     size: Size
@@ -67,6 +76,7 @@ class TorchResult:
     fast_train: float
     nn_train: float
     matmul_train: float
+    fast_train_round_ratios: tuple[float, ...] = ()
 
 
 def format_row(result: TorchResult, threads: int) -> str:
@@ -78,8 +88,14 @@ def format_row(result: TorchResult, threads: int) -> str:
         f"{r.readable_forward / r.nn_forward:>5.2f} {r.fast_forward / r.nn_forward:>5.2f} | "
         f"{1e3 * r.readable_train:>8.2f} {1e3 * r.fast_train:>8.2f} {1e3 * r.nn_train:>8.2f} "
         f"{r.readable_train / r.nn_train:>5.2f} {r.fast_train / r.nn_train:>5.2f} | "
-        f"{1e3 * r.matmul_train:>8.2f} {r.matmul_train / r.fast_train:>7.0%}"
+        f"{1e3 * r.matmul_train:>8.2f} {r.matmul_train / r.fast_train:>7.0%} | "
+        f"{_spread(r.fast_train_round_ratios):>21}"
     )
+
+
+def _spread(ratios: tuple[float, ...]) -> str:
+    """'lowest - highest' of per-round ratios, or '-' when there are none."""
+    return f"{min(ratios):.2f} - {max(ratios):.2f}" if ratios else "-"
 
 
 def _synchronized(function, device: torch.device):
@@ -176,5 +192,12 @@ def benchmark_torch(cell: str, size: Size, device="cpu", repeats: int = 7) -> To
     forwards = [forward_of(readable), forward_of(fast), forward_of(module)]
     functions = [*forwards, *(train(f) for f in forwards)]
     functions.append(_matmul_skeleton(cell, size, device, generator))
-    times = time_alternating([_synchronized(f, device) for f in functions], repeats=repeats)
-    return TorchResult(cell, size, device.type, *times)
+    rounds = time_rounds([_synchronized(f, device) for f in functions], repeats=repeats)
+    fast_train, nn_train = rounds[4], rounds[5]  # the order of ``functions``
+    return TorchResult(
+        cell,
+        size,
+        device.type,
+        *(statistics.median(times) for times in rounds),
+        fast_train_round_ratios=tuple(f / n for f, n in zip(fast_train, nn_train, strict=True)),
+    )

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from rnncore.timing import time_alternating
+from rnncore.timing import time_alternating, time_rounds
 from rnncore.torch.benchmark import HEADER, Size, TorchResult, benchmark_torch, format_row
 
 
@@ -19,6 +19,20 @@ def test_time_alternating_runs_each_function_in_turn():
     medians = time_alternating(functions, repeats=7, warmup=1)
     assert len(medians) == 2 and all(m >= 0 for m in medians)
     assert calls == ["a", "b"] * 8  # one warm-up round, then seven timed rounds, alternated
+
+
+def test_time_rounds_keeps_every_timed_run_in_round_order():
+    clock_readings = iter(range(100))  # a fake clock: each reading one second later
+    ticks = [0.0]
+
+    def clock():
+        ticks[0] = float(next(clock_readings))
+        return ticks[0]
+
+    functions = [lambda: next(clock_readings), lambda: None]  # the first one costs one tick
+    rounds = time_rounds(functions, repeats=7, warmup=0, clock=clock)
+    assert rounds == [[2.0] * 7, [1.0] * 7]
+    assert time_alternating(functions, repeats=7, warmup=0, clock=clock) == [2.0, 1.0]
 
 
 ERRORS = {
@@ -52,5 +66,9 @@ def test_benchmark_returns_one_positive_median_per_path(cell):
     assert isinstance(result, TorchResult) and result.cell == cell and result.size == size
     times = [value for value in vars(result).values() if isinstance(value, float)]
     assert len(times) == 7 and all(t > 0 for t in times)
+    ratios = result.fast_train_round_ratios
+    assert len(ratios) == 7 and all(r > 0 for r in ratios)
+    assert min(ratios) <= result.fast_train / result.nn_train <= max(ratios)
     row = format_row(result, threads=1)
     assert row.startswith(f"{cell:<5} tiny") and len(row) == len(HEADER)
+    assert row.endswith(f"{min(ratios):.2f} - {max(ratios):.2f}")
