@@ -9,7 +9,8 @@ On a machine shared with other jobs, wall time also counts the moments the opera
 gives this thread's core to someone else. For single-threaded runs, ``clock=time.thread_time``
 measures the CPU time of the calling thread instead (cache and memory contention still count).
 
-``make bench`` (bench/) and the performance chapter both time with :func:`time_alternating`.
+``make bench`` (bench/) and the performance chapter both time with :func:`time_alternating`,
+or with :func:`time_rounds` where the per-round times are wanted too (rnncore.torch.benchmark).
 """
 
 from __future__ import annotations

@@ -193,7 +193,7 @@ def benchmark_torch(cell: str, size: Size, device="cpu", repeats: int = 7) -> To
     functions = [*forwards, *(train(f) for f in forwards)]
     functions.append(_matmul_skeleton(cell, size, device, generator))
     rounds = time_rounds([_synchronized(f, device) for f in functions], repeats=repeats)
-    fast_train, nn_train = rounds[4], rounds[5]  # the order of ``functions``
+    _, _, _, _, fast_train, nn_train, _ = rounds  # the order of ``functions``
     return TorchResult(
         cell,
         size,
