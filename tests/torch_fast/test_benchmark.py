@@ -72,3 +72,10 @@ def test_benchmark_returns_one_positive_median_per_path(cell):
     row = format_row(result, threads=1)
     assert row.startswith(f"{cell:<5} tiny") and len(row) == len(HEADER)
     assert row.endswith(f"{min(ratios):.2f} - {max(ratios):.2f}")
+
+
+def test_a_row_without_per_round_ratios_says_so():
+    size = Size("tiny", T=3, B=2, D=4, H=5)
+    result = TorchResult("LSTM", size, "cpu", *([1e-3] * 7))
+    row = format_row(result, threads=1)
+    assert row.endswith(" -") and len(row) == len(HEADER)
