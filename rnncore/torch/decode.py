@@ -180,7 +180,8 @@ def language_model_step_fn(model: nn.Module) -> StepFn:
 
 def _log_probs(step_fn: StepFn, token: int, state) -> tuple[torch.Tensor, Any]:
     log_probs, new_state = step_fn(token, state)
-    log_probs = torch.as_tensor(log_probs)
+    if not isinstance(log_probs, torch.Tensor):  # a list or an array; a tensor stays put
+        log_probs = torch.as_tensor(log_probs)
     check_shape("step_fn's log_probs", log_probs, "V")
     return log_probs, new_state
 

@@ -139,6 +139,11 @@ def params_to_torch(params: list[list[dict[str, torch.Tensor]]], module: nn.Modu
     H = module.hidden_size
     num_directions = 2 if module.bidirectional else 1
     gate_spec = "H" if gates == 1 else f"{gates}H"
+    device = module.weight_ih_l0.device
+
+    def on_device(value) -> torch.Tensor:  # an array or a tensor, read on the module's device
+        return torch.as_tensor(value, device=device)
+
     if len(params) != module.num_layers:
         raise ValueError(f"params has {len(params)} layers, module has {module.num_layers}")
     with torch.no_grad():
@@ -162,21 +167,21 @@ def params_to_torch(params: list[list[dict[str, torch.Tensor]]], module: nn.Modu
                 if gates == 3:
                     check_shape(f"{where}['b_hn']", entry["b_hn"], "H", dims)
                 names = _torch_names(layer, direction)
-                getattr(module, names["W_ih"]).copy_(torch.as_tensor(entry["Wx"]).T)
-                getattr(module, names["W_hh"]).copy_(torch.as_tensor(entry["Wh"]).T)
+                getattr(module, names["W_ih"]).copy_(on_device(entry["Wx"]).T)
+                getattr(module, names["W_hh"]).copy_(on_device(entry["Wh"]).T)
                 if not module.bias:
-                    if torch.as_tensor(entry["b"]).any() or (
-                        gates == 3 and torch.as_tensor(entry["b_hn"]).any()
+                    if on_device(entry["b"]).any() or (
+                        gates == 3 and on_device(entry["b_hn"]).any()
                     ):
                         raise ValueError(
                             f"{where} has nonzero biases but the module was built with bias=False"
                         )
                     continue
-                getattr(module, names["b_ih"]).copy_(torch.as_tensor(entry["b"]))
+                getattr(module, names["b_ih"]).copy_(on_device(entry["b"]))
                 b_hh = getattr(module, names["b_hh"])
                 b_hh.zero_()
                 if gates == 3:
-                    b_hh[2 * H :].copy_(torch.as_tensor(entry["b_hn"]))
+                    b_hh[2 * H :].copy_(on_device(entry["b_hn"]))
     return module
 
 
