@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from rnncore.torch import cells, decode, fast, interop, layers, padding
+from rnncore.torch.benchmark import Size, benchmark_torch
 from rnncore.torch.models import CharLanguageModel, SequenceClassifier, SequenceRegressor
 from rnncore.torch.train import train
 
@@ -179,3 +180,11 @@ def test_classifier_and_regressor_stay_on_their_device(use_fast):
     prediction, _ = regressor(cpu_randn(B, T, D))
     (logits.sum() + prediction.sum()).backward()
     assert_on_cpu(logits, prediction, *(p.grad for p in classifier.parameters()))
+
+
+@pytest.mark.parametrize("cell", ["RNN", "LSTM", "GRU"])
+def test_the_benchmark_builds_everything_on_the_device_it_is_given(cell):
+    """``make bench`` on a GPU passes device="cuda"; every input and product must follow it."""
+    result = benchmark_torch(cell, Size("tiny", T=3, B=2, D=2, H=3), device=CPU, repeats=7)
+    assert result.device == "cpu"
+    assert all(0 < ratio < float("inf") for ratio in result.fast_train_round_ratios)
