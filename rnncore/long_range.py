@@ -62,6 +62,7 @@ __all__ = [
     "VERDICTS",
     "Measure",
     "ADDING_MEASURE",
+    "start_run",
     "run_long_range_experiment",
     "adding_batches",
     "mse",
@@ -148,6 +149,32 @@ def _set_forget_bias(recurrent: torch.nn.Module, hidden_size: int, forget_bias: 
         recurrent.bias_hh_l0[H : 2 * H] = 0.0
 
 
+def start_run(
+    build_model: Callable[[str], torch.nn.Module],
+    cell: str,
+    batches: Callable[[int, np.random.Generator], Iterator],
+    length: int,
+    lr: float,
+    seed: int,
+) -> tuple[torch.nn.Module, Iterator, torch.optim.Adam]:
+    """What every run starts from: reseeded weights, its stream of batches, a fresh Adam.
+
+    torch is reseeded with ``seed`` before ``build_model(cell)`` draws the weights; the
+    batches come from ``batches(length, numpy.random.default_rng(1000 + seed))``.
+
+    Returns
+    -------
+    model : nn.Module
+    stream : iterator of (inputs, targets)
+    optimizer : torch.optim.Adam
+        Over ``model.parameters()`` with learning rate ``lr``.
+    """
+    seed_everything(seed)
+    model = build_model(cell)
+    stream = batches(length, np.random.default_rng(1_000 + seed))
+    return model, stream, torch.optim.Adam(model.parameters(), lr=lr)
+
+
 def run_long_range_experiment(
     cells: Sequence[str],
     lengths: Sequence[int],
@@ -210,13 +237,12 @@ def run_long_range_experiment(
     for length in lengths:
         for cell in cells:
             start = time.perf_counter()
-            seed_everything(seed)
-            model = build_model(cell)
+            model, stream, optimizer = start_run(build_model, cell, batches, length, lr, seed)
             history = train(
                 model,
-                batches(length, np.random.default_rng(1_000 + seed)),
+                stream,
                 loss_fn,
-                torch.optim.Adam(model.parameters(), lr=lr),
+                optimizer,
                 steps=steps,
                 device="cpu",
                 clip_norm=clip_norm,
