@@ -14,13 +14,14 @@ export PATH := $(BIN):$(PATH)
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help install test test-fast book serve bench release grade lint lock clean
+.PHONY: help install test test-fast book serve bench gpu release grade lint lock clean
 
 help:
 	@echo "make book    build the course website into _build/html (from clean, warnings as errors)"
 	@echo "make test    run every test (package, checks, notebooks, book build, browser)"
 	@echo "make serve   serve the built website on http://127.0.0.1:8000"
 	@echo "make bench   print rnncore's speed against torch.nn on this machine"
+	@echo "make gpu     on a CUDA GPU: the cuda tests, then rnncore.torch against cuDNN"
 	@echo "make release regenerate exercises/ from solutions/ with nbgrader"
 	@echo "make grade   autograde every submission in submitted/ and export grades.csv"
 	@echo "make lint    ruff"
@@ -58,6 +59,14 @@ serve:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# On a machine with a CUDA GPU and a CUDA build of torch: the tests marked cuda (skipped
+# everywhere else), then the torch paths' benchmark on the GPU only. Stops at once, saying
+# why, when torch sees no GPU.
+gpu: $(STAMP)
+	$(BIN)/python -c "import sys, bench.run; sys.exit(bench.run.cuda_problem())"
+	$(BIN)/python -m pytest -m cuda tests/torch tests/torch_fast
+	$(BIN)/python -m bench.run --suite torch --device cuda
 
 # exercises/<assignment>/ from solutions/<assignment>/ for every assignment ("*"); the same
 # sources give the same bytes. The assignments are also recorded in gradebook.db (ignored by

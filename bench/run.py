@@ -8,6 +8,7 @@ information. Usage::
     python -m bench.run --cells LSTM --sizes medium large --repeats 9
     python -m bench.run --suite torch --threads 1   # rnncore.torch's paths only
     python -m bench.run --suite numpy --threads 1 --clock cpu   # on a busy shared machine
+    python -m bench.run --suite torch --device cuda   # only the GPU rows (make gpu)
 
 ``--clock cpu`` times the numpy suite with the calling thread's CPU time instead of wall time
 (one thread only): time the operating system gives to other jobs is then left out of both
@@ -74,6 +75,12 @@ def main(argv: list[str] | None = None) -> None:
         help="which tables to print (numpy first, then torch)",
     )
     parser.add_argument(
+        "--device",
+        default="all",
+        choices=["all", "cpu", "cuda"],
+        help="torch suite: CPU rows, CUDA rows (against cuDNN), or both (CUDA when present)",
+    )
+    parser.add_argument(
         "--clock",
         default="wall",
         choices=list(CLOCKS),
@@ -82,10 +89,23 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.clock == "cpu" and args.threads != [1]:
         parser.error("--clock cpu measures one thread: use it with --threads 1")
+    if args.device == "cuda":
+        if "numpy" in args.suite:
+            parser.error("--device cuda: the numpy suite runs on the CPU only: use --suite torch")
+        if problem := cuda_problem():
+            parser.error(f"--device cuda: {problem}")
     if "numpy" in args.suite:
         _numpy_suite(args)
     if "torch" in args.suite:
         _torch_suite(args)
+
+
+def cuda_problem() -> str | None:
+    """Why the GPU rows cannot run here (None when torch sees a CUDA GPU)."""
+    if torch.cuda.is_available():
+        return None
+    build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
+    return f"torch {torch.__version__} ({build}) sees no CUDA GPU"
 
 
 def _numpy_suite(args: argparse.Namespace) -> None:
@@ -119,7 +139,7 @@ def _torch_suite(args: argparse.Namespace) -> None:
     print("seconds apart), how far the machine moved while it measured.\n")
     print(torch_paths.HEADER)
     print("-" * len(torch_paths.HEADER))
-    for threads in args.threads:
+    for threads in args.threads if args.device in ("all", "cpu") else ():
         torch.set_num_threads(threads)
         with threadpool_limits(limits=threads):
             for cell in args.cells:
@@ -127,7 +147,7 @@ def _torch_suite(args: argparse.Namespace) -> None:
                     result = torch_paths.benchmark_torch(cell, size, "cpu", args.repeats)
                     print(torch_paths.format_row(result, threads), flush=True)
         print()
-    if torch.cuda.is_available():
+    if args.device in ("all", "cuda") and torch.cuda.is_available():
         print(f"CUDA: {torch.cuda.get_device_name()}; torch.nn runs cuDNN.")
         for cell in args.cells:
             for size in sizes:
