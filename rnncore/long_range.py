@@ -69,6 +69,7 @@ __all__ = [
     "build_regressor",
     "validation_mse",
     "run_adding_experiment",
+    "check_probe_sizes",
     "copy_probe_batches",
     "cross_entropy",
     "build_copy_classifier",
@@ -427,6 +428,17 @@ def run_adding_experiment(
 # --- the one-symbol copy probe ----------------------------------------------------------------
 
 
+def check_probe_sizes(length, num_symbols) -> tuple[int, int]:
+    """(T, K) as ints, or ValueError: the probe needs T >= 3 steps and K >= 2 symbols."""
+    T = _check_positive_int("length", length)
+    if T < 3:
+        raise ValueError(f"length must be at least 3 (symbol, go marker, answer), got {T}")
+    K = _check_positive_int("num_symbols", num_symbols)
+    if K < 2:
+        raise ValueError(f"num_symbols must be at least 2, got {K}")
+    return T, K
+
+
 def copy_probe_batches(
     length: int, num_symbols: int, batch_size: int, rng: np.random.Generator
 ) -> Iterator:
@@ -454,12 +466,7 @@ def copy_probe_batches(
     y : LongTensor of shape (B,)
         The symbol read at step 0, in 0 .. K - 1.
     """
-    T = _check_positive_int("length", length)
-    if T < 3:
-        raise ValueError(f"length must be at least 3 (symbol, go marker, answer), got {T}")
-    K = _check_positive_int("num_symbols", num_symbols)
-    if K < 2:
-        raise ValueError(f"num_symbols must be at least 2, got {K}")
+    T, K = check_probe_sizes(length, num_symbols)
     while True:
         x, targets = copy_task(batch_size, 1, T - 2, K, rng, dtype=np.float32)  # (B, T, K + 2)
         yield torch.from_numpy(x), torch.from_numpy(targets[:, -1].copy())  # (B,)

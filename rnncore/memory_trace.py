@@ -21,7 +21,9 @@ import torch
 
 from rnncore.data.tasks import copy_task
 from rnncore.long_range import (
+    _check_positive_int,
     build_copy_classifier,
+    check_probe_sizes,
     copy_probe_batches,
     copy_probe_validation,
     cross_entropy,
@@ -51,12 +53,8 @@ def every_symbol(length: int, num_symbols: int) -> torch.Tensor:
     x : Tensor of shape (K, T, K + 2)
         One-hot float32 inputs.
     """
-    if not isinstance(length, int) or length < 3:
-        raise ValueError(f"length must be an integer of at least 3, got {length!r}")
-    if not isinstance(num_symbols, int) or num_symbols < 2:
-        raise ValueError(f"num_symbols must be an integer of at least 2, got {num_symbols!r}")
-    K = num_symbols
-    ids, _ = copy_task(1, 1, length - 2, K, np.random.default_rng(0), one_hot=False)  # (1, T)
+    T, K = check_probe_sizes(length, num_symbols)
+    ids, _ = copy_task(1, 1, T - 2, K, np.random.default_rng(0), one_hot=False)  # (1, T)
     ids = np.repeat(ids, K, axis=0)  # (K, T)
     ids[:, 0] = np.arange(K)  # every symbol once, with the same blanks and go marker after it
     return torch.from_numpy(np.eye(K + 2, dtype=np.float32)[ids])  # (K, T, K + 2)
@@ -166,9 +164,7 @@ def trace_copy_probe(
         ``"loss"`` (ndarray of shape (steps,), the training loss of every update),
         ``"validation_cross_entropy"``, ``"validation_accuracy"`` and ``"seconds"`` (floats).
     """
-    for name, value in (("steps", steps), ("every", every)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    steps, every = _check_positive_int("steps", steps), _check_positive_int("every", every)
     start = time.perf_counter()
     model, stream, optimizer = start_run(
         lambda c: build_copy_classifier(c, hidden_size, num_symbols, forget_bias),
