@@ -10,17 +10,23 @@ CSV. Expected scores are computed from the points of the source notebooks' test 
 
 import csv
 import html
+import importlib.util
 import re
 import resource
 import shutil
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENTS = ("a01_rnn_forward", "a02_bptt", "a03_lstm", "a04_gru")
+HERE = Path(__file__).resolve().parent
+# Every assignment of the course: one folder each in solutions/.
+ASSIGNMENTS = tuple(
+    sorted(path.name for path in (HERE.parents[1] / "solutions").iterdir() if path.is_dir())
+)
 
 # Per-cell timeout for this course: short, so that the looping submission costs little; the
 # cells that import torch or the course package keep a long one (slow on a loaded machine).
@@ -395,6 +401,22 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     return h_next, (x, h_prev, Wx, Wh, h_next)
 """
 CORRUPT = ("mallory", "a01_rnn_forward")
+
+
+def _wrong_submissions_of_later_assignments() -> dict:
+    """The WRONG entries of wrong_submissions/aNN_*.py, one module per later assignment."""
+    wrong = {}
+    for path in sorted((HERE / "wrong_submissions").glob("a*.py")):
+        spec = importlib.util.spec_from_file_location(f"wrong_submissions_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        clash = set(module.WRONG) & set(wrong)
+        assert not clash, f"{path.name} reuses the students {sorted(clash)}"
+        wrong.update(module.WRONG)
+    return wrong
+
+
+WRONG.update(_wrong_submissions_of_later_assignments())
 SOLUTION, UNTOUCHED = "ada", "bob"
 
 

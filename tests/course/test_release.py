@@ -5,6 +5,7 @@ Solutions must pass their own tests and the untouched release must fail every on
 """
 
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -12,7 +13,14 @@ from nbformat.notebooknode import NotebookNode
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-ASSIGNMENTS = ("a01_rnn_forward", "a02_bptt", "a03_lstm", "a04_gru")
+# Every assignment of the course: one folder each in solutions/.
+ASSIGNMENTS = tuple(
+    sorted(
+        path.name
+        for path in (Path(__file__).resolve().parents[2] / "solutions").iterdir()
+        if path.is_dir()
+    )
+)
 
 
 def load_course_config(repository):
