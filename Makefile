@@ -19,6 +19,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 help:
 	@echo "make book    build the course website into _build/html (from clean, warnings as errors)"
 	@echo "make test    run every test (package, checks, notebooks, book build, browser)"
+	@echo "make test-fast  the tests that are neither slow nor need the built website"
 	@echo "make serve   serve the built website on http://127.0.0.1:8000"
 	@echo "make bench   print rnncore's speed against torch.nn on this machine"
 	@echo "make gpu     on a CUDA GPU: the cuda tests, then rnncore.torch against cuDNN"
@@ -30,6 +31,7 @@ help:
 install: $(STAMP)
 
 $(STAMP): requirements/lock.txt pyproject.toml
+	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'The lock needs Python 3.11 or newer; $(PYTHON) is ' + sys.version.split()[0] + '. Run make PYTHON=python3.11 (or newer).')"
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -r requirements/lock.txt
@@ -41,6 +43,11 @@ $(STAMP): requirements/lock.txt pyproject.toml
 # names its page); pytest then runs every test, the browser test on the site it just built.
 test: book
 	$(BIN)/python -m pytest
+
+# Everything but the slow tests and those that need the built website: a quick loop while
+# editing rnncore or the checks.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not book" -q
 
 # From clean HTML (the execution cache in _build/.jupyter_cache is kept, so only changed
 # chapters run again), with warnings as errors (-W), nitpicky references (-n), and every
@@ -85,10 +92,10 @@ lint: $(STAMP)
 
 # Re-resolve the lock from requirements/requirements.in (needs the network).
 lock:
-	rm -rf /tmp/rnn-course-lock && $(PYTHON) -m venv /tmp/rnn-course-lock
-	/tmp/rnn-course-lock/bin/pip install --quiet -r requirements/requirements.in
-	{ sed -n '1,3p' requirements/lock.txt; /tmp/rnn-course-lock/bin/pip freeze | sed 's/^torch==\([0-9.]*\)+.*/torch==\1/'; } > requirements/lock.new
-	mv requirements/lock.new requirements/lock.txt
+	scratch=$$(mktemp -d) && $(PYTHON) -m venv $$scratch/venv \
+	&& $$scratch/venv/bin/pip install --quiet -r requirements/requirements.in \
+	&& { sed -n '1,3p' requirements/lock.txt; $$scratch/venv/bin/pip freeze | sed 's/^torch==\([0-9.]*\)+.*/torch==\1/'; } > requirements/lock.new \
+	&& mv requirements/lock.new requirements/lock.txt; status=$$?; rm -rf $$scratch; exit $$status
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis

@@ -21,7 +21,8 @@ import pytest
 
 pytestmark = pytest.mark.book
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Another Chromium (a snap, a custom build) is named by the environment variable CHROMIUM.
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
