@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from bench.timing import time_alternating
 from rnncore.numpy import (
     gru_reset_after_backward,
     gru_reset_after_forward,
@@ -32,6 +31,7 @@ from rnncore.numpy import (
     rnn_backward,
     rnn_forward,
 )
+from rnncore.timing import time_alternating
 
 
 @dataclass(frozen=True)

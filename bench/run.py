@@ -15,7 +15,7 @@ information. Usage::
 sides of every ratio, while cache and memory contention still count.
 
 Suites: ``numpy`` (rnncore.numpy against torch.nn, :mod:`bench.numpy_vs_torch`) and ``torch``
-(rnncore.torch's readable layers and fast path against torch.nn, :mod:`bench.torch_paths`,
+(rnncore.torch's readable layers and fast path against torch.nn, :mod:`rnncore.torch.benchmark`,
 then the same on CUDA against cuDNN when a GPU is present).
 """
 
@@ -32,8 +32,8 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import torch  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from bench import torch_paths  # noqa: E402
 from bench.numpy_vs_torch import GATES, SIZES, benchmark  # noqa: E402
+from rnncore.torch import benchmark as torch_paths  # noqa: E402
 
 CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
 HEADER = (
