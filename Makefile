@@ -40,8 +40,9 @@ $(STAMP): requirements/lock.txt pyproject.toml
 	touch $@
 
 # The strict book build is the chapters' execution test (a failing cell fails the build and
-# names its page); pytest then runs every test, the browser test on the site it just built.
-test: book
+# names its page); ruff checks the style; pytest then runs every test, the browser test on the
+# site it just built.
+test: book lint
 	$(BIN)/python -m pytest
 
 # Everything but the slow tests and those that need the built website: a quick loop while
@@ -87,8 +88,8 @@ grade: $(STAMP)
 	$(BIN)/python -m rnncore.grading.autograde --feedback
 
 lint: $(STAMP)
-	$(BIN)/ruff check rnncore tests bench
-	$(BIN)/ruff format --check rnncore tests bench
+	$(BIN)/ruff check rnncore tests bench book/_ext
+	$(BIN)/ruff format --check rnncore tests bench book/_ext
 
 # Re-resolve the lock from requirements/requirements.in (needs the network).
 lock:
