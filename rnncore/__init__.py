@@ -17,6 +17,26 @@ rnncore.keras_interop
     Keras 3 (torch backend) SimpleRNN, LSTM and GRU weights to and from rnncore's.
 rnncore.timing
     Alternated, median-of-runs timing used by the benchmarks and chapter 8.
+rnncore.memory_trace
+    How far apart the copy probe's final states are while a probe run trains (chapter 7).
+rnncore.ngram
+    Add-k and Kneser-Ney character n-gram models, the baselines of chapters 3, 4 and 9.
+rnncore.shapes
+    Shape checks whose errors name the array, the expected and the actual shape.
+rnncore.viz
+    Plotting helpers that draw on a given matplotlib Axes.
+
+The applications (Part III) add:
+
+rnncore.text_features, rnncore.diversity, rnncore.subwords
+    Chapter 9: per-character features of a text, distinct n-grams, a small BPE.
+rnncore.sentiment_baselines, rnncore.sentiment_figures
+    Chapter 10: bag-of-words and lexicon baselines, and the chapter's figures.
+rnncore.forecast
+    Chapter 11: forecasting baselines, MAE and MASE, recursive and direct forecasts,
+    quantile (pinball) loss.
+rnncore.error_rates
+    Chapter 12: digit error rate and whole-string accuracy.
 """
 
 __version__ = "0.1.0"

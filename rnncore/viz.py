@@ -9,7 +9,7 @@ Every helper draws on a matplotlib ``Axes`` that the caller made and returns tha
 Bad input (a sequence of labels of the wrong length, curves whose steps and values differ in
 length) raises ``ValueError`` naming the argument, before anything is drawn.
 
-Letters: T time steps, H hidden units, K lags (distances in time steps).
+Letters: T time steps, H hidden units, K lags (distances in time steps), N characters.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 __all__ = [
+    "plot_coloured_text",
     "draw_unrolled_rnn",
     "plot_hidden_states",
     "plot_gradient_norms",
@@ -348,4 +349,60 @@ def plot_training_curves(
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize="small")
+    return ax
+
+
+def plot_coloured_text(ax: Axes, text: str, values, width: int = 72, cmap=None) -> Axes:
+    """Draw ``text`` character by character on a grid, each cell coloured by its value.
+
+    A newline starts a new row, and so does a row that reaches ``width`` characters. The
+    colours run from blue (most negative) through white (zero) to red (most positive), scaled
+    by the largest ``|value|``, so that the sign of a hidden unit's activation reads at a
+    glance (chapter 9 colours a passage by one unit of a character model).
+
+    Parameters
+    ----------
+    ax : Axes
+    text : str of length N
+    values : array-like of shape (N,)
+        One value per character of ``text`` (the newline's value is not drawn).
+    width : int
+        Characters per row.
+    cmap : matplotlib colormap, optional
+        Default ``RdBu_r``.
+
+    Returns
+    -------
+    ax : Axes
+        With one rectangle and one text per drawn character, axes hidden.
+    """
+    import matplotlib.pyplot as plt
+
+    values = _as_1d("values", values)
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    if len(text) != len(values):
+        raise ValueError(
+            f"values must have one entry per character: {len(text)}, got {len(values)}"
+        )
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        raise ValueError(f"width must be a positive integer, got {width!r}")
+    cmap = plt.cm.RdBu_r if cmap is None else cmap
+    scale = float(np.abs(values).max()) if len(values) else 0.0
+    scale = scale or 1.0
+    row = column = 0
+    for character, value in zip(text, values, strict=True):
+        if character == "\n":
+            row, column = row + 1, 0
+            continue
+        if column >= width:
+            row, column = row + 1, 0
+        colour = cmap(0.5 + 0.5 * value / scale)
+        ax.add_patch(plt.Rectangle((column, -row - 1), 1, 1, color=colour, linewidth=0))
+        ax.text(column + 0.5, -row - 0.5, character, ha="center", va="center",
+                family="monospace", fontsize=7)  # fmt: skip
+        column += 1
+    ax.set_xlim(0, width)
+    ax.set_ylim(-row - 1, 0)
+    ax.axis("off")
     return ax

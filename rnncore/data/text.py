@@ -38,11 +38,13 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import re
 import sysconfig
 import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -51,7 +53,10 @@ from rnncore.shapes import format_shape
 __all__ = [
     "DOCSTRING_MODULES",
     "CharVocabulary",
+    "CorpusFingerprint",
+    "corpus_fingerprint",
     "load_python_corpus",
+    "corpus_tail",
     "split_text",
     "random_windows",
     "contiguous_batches",
@@ -224,6 +229,81 @@ def load_python_corpus(include_docstrings: bool = True, max_chars: int | None = 
         raise ValueError(f"max_chars must be a positive integer or None, got {max_chars!r}")
     text = _build_corpus(bool(include_docstrings))
     return text if max_chars is None else text[: int(max_chars)]
+
+
+def corpus_tail(min_chars: int, include_docstrings: bool = True) -> str:
+    """The end of the corpus, from the start of a document on, at least ``min_chars`` long.
+
+    The cut goes back from ``len(corpus) - min_chars`` to the nearest blank line (the
+    separator between documents), so the selection holds whole documents: the last
+    docstrings of :data:`DOCSTRING_MODULES` in their order. Chapter 9 trains on such a tail,
+    sized for its time budget, and holds out its last tenth.
+
+    Parameters
+    ----------
+    min_chars : int
+        At least 1; the whole corpus if it is not longer.
+    include_docstrings : bool, default True
+        As for :func:`load_python_corpus`.
+
+    Returns
+    -------
+    text : str
+        A suffix of ``load_python_corpus(include_docstrings)`` that starts a document.
+    """
+    min_chars = _check_positive("min_chars", min_chars)
+    corpus = load_python_corpus(include_docstrings)
+    if min_chars >= len(corpus):
+        return corpus
+    separator = corpus.rfind("\n\n", 0, len(corpus) - min_chars + 1)
+    return corpus if separator < 0 else corpus[separator + 2 :]
+
+
+class CorpusFingerprint(NamedTuple):
+    """What identifies a text: its length and the start of its SHA-256 digest.
+
+    Attributes
+    ----------
+    characters : int
+        The number of characters.
+    sha256 : str
+        The first ``digits`` hexadecimal digits of the SHA-256 digest of the UTF-8 bytes.
+    """
+
+    characters: int
+    sha256: str
+
+    def __str__(self) -> str:
+        return f"{self.characters:,} characters, SHA-256 {self.sha256}"
+
+
+def corpus_fingerprint(text: str, digits: int = 16) -> CorpusFingerprint:
+    """Fingerprint a text, so that a page can print which corpus it was built from.
+
+    Two Python versions ship slightly different documentation; the fingerprint tells at a
+    glance whether two builds saw the same text.
+
+    Parameters
+    ----------
+    text : str
+    digits : int, default 16
+        Hexadecimal digits of the digest to keep, 1 to 64.
+
+    Returns
+    -------
+    fingerprint : CorpusFingerprint
+
+    Examples
+    --------
+    >>> corpus_fingerprint("abc", digits=8)
+    CorpusFingerprint(characters=3, sha256='ba7816bf')
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 64:
+        raise ValueError(f"digits must be an integer in 1 .. 64, got {digits!r}")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return CorpusFingerprint(len(text), digest[:digits])
 
 
 class CharVocabulary:

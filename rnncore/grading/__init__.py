@@ -20,10 +20,18 @@ student's kernel:
 :mod:`~rnncore.grading.autograde` is the instructors' batch script (``make grade``).
 """
 
+import importlib
+
 from rnncore.grading.bptt_checks import (
     check_clip_grad_norm,
     check_gradient_check,
     check_numerical_gradient,
+)
+from rnncore.grading.ctc_checks import (
+    check_ctc_backward,
+    check_ctc_forward,
+    check_ctc_greedy_decode,
+    check_extend_with_blanks,
 )
 from rnncore.grading.gru_checks import (
     check_flip_update_gate,
@@ -70,4 +78,46 @@ __all__ = [
     "check_gru_backward",
     "check_flip_update_gate",
     "check_gru_params_to_torch",
+    "check_pad_batch",
+    "check_last_valid_state",
+    "check_masked_mean",
+    "check_final_states_bidirectional",
+    "check_masked_loss",
+    "check_classify",
+    "check_batchify",
+    "check_next_chunk",
+    "check_detach_state",
+    "check_train_step",
+    "check_sample",
+    "check_bits_per_character",
+    "check_char_lm_training",
+    "check_extend_with_blanks",
+    "check_ctc_forward",
+    "check_ctc_backward",
+    "check_ctc_greedy_decode",
 ]
+
+# The checks of the PyTorch assignments import torch, which takes seconds: they are loaded on
+# first use (PEP 562), so that the NumPy assignments' checks start without it.
+_LOADED_ON_FIRST_USE = {
+    "check_batchify": "rnncore.grading.char_lm_checks",
+    "check_next_chunk": "rnncore.grading.char_lm_checks",
+    "check_detach_state": "rnncore.grading.char_lm_checks",
+    "check_train_step": "rnncore.grading.char_lm_checks",
+    "check_sample": "rnncore.grading.char_lm_checks",
+    "check_bits_per_character": "rnncore.grading.char_lm_checks",
+    "check_char_lm_training": "rnncore.grading.char_lm_training",
+    "check_pad_batch": "rnncore.grading.sentiment_checks",
+    "check_last_valid_state": "rnncore.grading.sentiment_checks",
+    "check_masked_mean": "rnncore.grading.sentiment_checks",
+    "check_final_states_bidirectional": "rnncore.grading.sentiment_checks",
+    "check_masked_loss": "rnncore.grading.sentiment_checks",
+    "check_classify": "rnncore.grading.sentiment_checks",
+}
+
+
+def __getattr__(name: str):
+    module = _LOADED_ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rnncore.grading' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

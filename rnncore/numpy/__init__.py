@@ -6,6 +6,7 @@ arguments. ``*_forward(...)`` returns ``(out, cache)`` and ``*_backward(dout, ca
 the gradients in the order of the forward's arguments.
 """
 
+from rnncore.numpy.ctc import ctc_backward, ctc_forward, ctc_greedy_decode, extend_with_blanks
 from rnncore.numpy.gradcheck import numerical_gradient, relative_error
 from rnncore.numpy.gru import (
     GRU_GATES,
@@ -60,8 +61,12 @@ __all__ = [
     "affine_forward",
     "clip_grad_norm",
     "clip_grad_value",
+    "ctc_backward",
+    "ctc_forward",
+    "ctc_greedy_decode",
     "embedding_backward",
     "embedding_forward",
+    "extend_with_blanks",
     "flip_update_gate",
     "gru_backward",
     "gru_forward",

@@ -12,7 +12,22 @@ Modules, each one concept:
 * :mod:`~rnncore.torch.interop` weights to and from torch.nn's modules;
 * :mod:`~rnncore.torch.models` the small models the applications use;
 * :mod:`~rnncore.torch.train` seeding, device choice and the one training loop;
-* :mod:`~rnncore.torch.decode` sampling, greedy and beam search, CTC decoding.
+* :mod:`~rnncore.torch.decode` sampling (temperature, top-k, nucleus), greedy and beam search,
+  CTC greedy decoding.
+
+The applications add:
+
+* :mod:`~rnncore.torch.char_lm` the pieces of a character language model (streams, chunks,
+  detached states, one training step, sampling, bits per character), Assignment 5's reference;
+* :mod:`~rnncore.torch.tbptt` chapter 9's truncated-BPTT training loop built on them;
+* :mod:`~rnncore.torch.lm_analysis` exposure bias, tempered likelihoods, per-character states;
+* :mod:`~rnncore.torch.pooling` padding a batch and pooling a padded sequence of states (last
+  valid, mean, max, attention), Assignment 6's reference;
+* :mod:`~rnncore.torch.sentence_classifier` an embedding, a packed torch.nn recurrent layer and
+  a pooling, the classifier of chapter 10; :mod:`~rnncore.torch.sentiment` its training glue;
+* :mod:`~rnncore.torch.saliency` gradient times input over embeddings;
+* :mod:`~rnncore.torch.speech_model` chapter 12's CTC recogniser;
+  :mod:`~rnncore.torch.ctc_prefix_beam` CTC prefix beam search.
 
 This package is named ``rnncore.torch``; it imports PyTorch with absolute imports
 (``import torch``), which always finds the real PyTorch.

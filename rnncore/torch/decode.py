@@ -1,11 +1,13 @@
 r"""Turning a model's scores into tokens: sampling, greedy and beam search, CTC decoding.
 
 * :func:`sample_next` draws one token per row from ``softmax(logits / temperature)``,
-  optionally restricted to the ``top_k`` highest scores;
+  optionally restricted to the ``top_k`` highest scores and to the nucleus of mass ``top_p``;
 * :func:`generate` runs a :class:`~rnncore.torch.models.CharLanguageModel` forward from a prefix,
   feeding each sampled token back in;
 * :func:`greedy_decode` and :func:`beam_search` search over a generic ``step_fn(token, state)
   -> (log_probs (V,), new_state)``, so they work with any model, or with a hand-made table;
+  :func:`language_model_beam_search` runs the beam search after a prefix read by a language
+  model;
 * :func:`ctc_greedy_decode` reads the best path of a CTC output: the most likely symbol at
   every step, repeats collapsed, blanks dropped.
 
@@ -26,10 +28,12 @@ from rnncore.shapes import check_shape
 
 __all__ = [
     "sample_next",
+    "nucleus_mask",
     "generate",
     "language_model_step_fn",
     "greedy_decode",
     "beam_search",
+    "language_model_beam_search",
     "ctc_greedy_decode",
 ]
 
@@ -41,7 +45,7 @@ def _check_positive_int(name: str, value) -> None:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-def _check_sampling(temperature, top_k, V: int) -> None:
+def _check_sampling(temperature, top_k, V: int, top_p=None) -> None:
     if not isinstance(temperature, int | float) or not (
         temperature > 0 and math.isfinite(temperature)
     ):
@@ -50,6 +54,46 @@ def _check_sampling(temperature, top_k, V: int) -> None:
         not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= V
     ):
         raise ValueError(f"top_k must be None or an integer in 1..V = 1..{V}, got {top_k!r}")
+    if top_p is not None and (
+        not isinstance(top_p, int | float)
+        or isinstance(top_p, bool)
+        or not (0.0 < top_p <= 1.0)  # also False for NaN
+    ):
+        raise ValueError(f"top_p must be None or a number in (0, 1], got {top_p!r}")
+
+
+def nucleus_mask(probabilities: torch.Tensor, top_p: float) -> torch.Tensor:
+    r"""Which tokens of each row belong to its nucleus: the smallest set of mass >= ``top_p``.
+
+    Sort a row's probabilities in decreasing order, :math:`p_{(1)} \ge p_{(2)} \ge \dots`;
+    the nucleus is the first :math:`m` of them, with :math:`m` the smallest number such that
+    :math:`\sum_{i \le m} p_{(i)} \ge p` (Holtzman et al., 2020). A token is kept when the mass
+    of the tokens ranked before it is still below :math:`p`, so the most likely token is always
+    kept. Among tokens of equal probability the sort decides which enter first.
+
+    Parameters
+    ----------
+    probabilities : Tensor of shape (B, V)
+        Rows of non-negative numbers summing to one.
+    top_p : float
+        :math:`p \in (0, 1]`; 1 keeps every token.
+
+    Returns
+    -------
+    keep : BoolTensor of shape (B, V)
+        True for the tokens of each row's nucleus.
+    """
+    if not isinstance(probabilities, torch.Tensor) or not probabilities.is_floating_point():
+        raise ValueError("probabilities must be a floating-point torch tensor")
+    check_shape("probabilities", probabilities, "B, V")
+    _check_sampling(1.0, None, probabilities.shape[1], top_p)
+    if top_p == 1.0:
+        # Rounding in the cumulative sum could otherwise drop the tiniest tokens.
+        return torch.ones_like(probabilities, dtype=torch.bool)
+    sorted_probabilities, order = probabilities.sort(dim=1, descending=True)  # (B, V), (B, V)
+    mass_before = sorted_probabilities.cumsum(dim=1) - sorted_probabilities  # (B, V)
+    keep_sorted = mass_before < top_p  # (B, V), True for a prefix of each row
+    return torch.zeros_like(keep_sorted).scatter(1, order, keep_sorted)  # (B, V)
 
 
 def sample_next(
@@ -57,8 +101,9 @@ def sample_next(
     temperature: float = 1.0,
     top_k: int | None = None,
     generator: torch.Generator | None = None,
+    top_p: float | None = None,
 ) -> torch.Tensor:
-    r"""Draw one token per row from the tempered, optionally top-k, softmax of ``logits``.
+    r"""Draw one token per row from the tempered, optionally truncated, softmax of ``logits``.
 
     .. math::
 
@@ -66,7 +111,8 @@ def sample_next(
         \qquad p_v = 0 \text{ otherwise}
 
     A temperature below 1 sharpens the distribution (towards the argmax as it goes to 0);
-    above 1 flattens it (towards uniform).
+    above 1 flattens it (towards uniform). The steps run in this order: temperature, top-k,
+    then the nucleus (top-p) of what is left (:func:`nucleus_mask`), renormalised.
 
     Parameters
     ----------
@@ -79,6 +125,9 @@ def sample_next(
         keep every tied token).
     generator : torch.Generator, optional
         On the device of ``logits``; for reproducible draws.
+    top_p : float, optional
+        Nucleus sampling: keep the smallest set of most likely tokens whose tempered
+        probability reaches ``top_p``, 0 < top_p <= 1 (1 or None: no restriction).
 
     Returns
     -------
@@ -88,7 +137,7 @@ def sample_next(
         raise ValueError("logits must be a floating-point torch tensor")
     check_shape("logits", logits, "B, V")
     V = logits.shape[1]
-    _check_sampling(temperature, top_k, V)
+    _check_sampling(temperature, top_k, V, top_p)
     # Subtracting the row maximum first keeps the scaled scores <= 0: no overflow, however
     # small the temperature, and the argmax keeps score 0.
     scaled = (logits - logits.max(dim=1, keepdim=True).values) / temperature  # (B, V)
@@ -96,6 +145,9 @@ def sample_next(
         kth_largest = scaled.topk(top_k, dim=1).values[:, -1:]  # (B, 1)
         scaled = scaled.masked_fill(scaled < kth_largest, float("-inf"))  # (B, V)
     probabilities = torch.softmax(scaled, dim=1)  # (B, V)
+    if top_p is not None and top_p < 1.0:
+        keep = nucleus_mask(probabilities, top_p)  # (B, V)
+        probabilities = torch.where(keep, probabilities, torch.zeros_like(probabilities))
     return torch.multinomial(probabilities, 1, generator=generator).squeeze(1)  # (B,)
 
 
@@ -106,6 +158,7 @@ def generate(
     temperature: float = 1.0,
     top_k: int | None = None,
     generator: torch.Generator | None = None,
+    top_p: float | None = None,
 ) -> torch.Tensor:
     """Continue ``prefix_tokens`` by ``steps`` sampled tokens with a language model.
 
@@ -120,7 +173,7 @@ def generate(
         At least one token.
     steps : int
         Tokens to add, >= 0.
-    temperature, top_k, generator
+    temperature, top_k, generator, top_p
         As for :func:`sample_next`; the generator must be on the model's device.
 
     Returns
@@ -147,10 +200,12 @@ def generate(
         with torch.no_grad():
             tokens = tokens.to(device=device, dtype=torch.int64)
             logits, state = model(tokens)  # (B, P, V)
-            _check_sampling(temperature, top_k, logits.shape[-1])
+            _check_sampling(temperature, top_k, logits.shape[-1], top_p)
             pieces = [tokens]
             for step in range(steps):
-                next_token = sample_next(logits[:, -1], temperature, top_k, generator)  # (B,)
+                next_token = sample_next(
+                    logits[:, -1], temperature, top_k, generator, top_p
+                )  # (B,)
                 pieces.append(next_token[:, None])  # (B, 1)
                 if step < steps - 1:
                     logits, state = model(next_token[:, None], state)  # (B, 1, V)
@@ -293,6 +348,63 @@ def beam_search(
         if beams[0].finished:
             break
     return list(beams[0].tokens), beams[0].score
+
+
+def language_model_beam_search(
+    model: nn.Module,
+    prefix_tokens: torch.Tensor,
+    beam_width: int,
+    max_length: int,
+    end_token: int | None = None,
+) -> tuple[list[int], float]:
+    """Continue a prefix with the most likely continuation that a beam search finds.
+
+    The model reads all of the prefix but its last token; :func:`beam_search` then starts
+    from that state with the last token as ``start_token``, over
+    :func:`language_model_step_fn`. The model runs in eval mode; its mode is restored.
+
+    Parameters
+    ----------
+    model : CharLanguageModel (or any ``model(tokens (B, T), state) -> (logits, state)``)
+    prefix_tokens : LongTensor of shape (P,)
+        At least one token.
+    beam_width, max_length, end_token
+        As for :func:`beam_search`.
+
+    Returns
+    -------
+    tokens : list of int
+        The continuation (without the prefix).
+    score : float
+        Its log-probability given the prefix, in nats.
+    """
+    if not isinstance(prefix_tokens, torch.Tensor) or prefix_tokens.dtype not in (
+        torch.int64,
+        torch.int32,
+    ):
+        raise ValueError("prefix_tokens must be an integer torch tensor of token ids")
+    check_shape("prefix_tokens", prefix_tokens, "P")
+    if prefix_tokens.shape[0] < 1:
+        raise ValueError("prefix_tokens must hold at least one token")
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        state = None
+        if prefix_tokens.shape[0] > 1:
+            with torch.no_grad():
+                context = prefix_tokens[None, :-1].to(device=device, dtype=torch.int64)  # (1, P-1)
+                _, state = model(context)
+        return beam_search(
+            language_model_step_fn(model),
+            state,
+            int(prefix_tokens[-1]),
+            end_token,
+            beam_width,
+            max_length,
+        )
+    finally:
+        model.train(was_training)
 
 
 def ctc_greedy_decode(

@@ -273,3 +273,50 @@ def test_contiguous_batches_validate_at_the_call():
         contiguous_batches(np.arange(20), batch_size=1, seq_len=True)
     with pytest.raises(ValueError, match="ids must be an integer array"):
         contiguous_batches(np.ones(20), batch_size=1, seq_len=2)
+
+
+# -- fingerprint ---------------------------------------------------------------------------
+
+
+def test_fingerprint_is_the_length_and_the_sha256_prefix():
+    import hashlib
+
+    from rnncore.data.text import corpus_fingerprint
+
+    fingerprint = corpus_fingerprint("abc", digits=8)
+    assert fingerprint.characters == 3
+    assert fingerprint.sha256 == "ba7816bf"  # SHA-256("abc") = ba7816bf 8f01cfea ...
+    corpus = load_python_corpus()
+    full = corpus_fingerprint(corpus, digits=64)
+    assert full.sha256 == hashlib.sha256(corpus.encode()).hexdigest()
+    assert corpus_fingerprint(corpus).sha256 == full.sha256[:16]
+    # One changed character changes the digest, not the length.
+    changed = corpus_fingerprint(corpus[:-2] + "x" + corpus[-1])
+    assert changed.characters == full.characters and changed.sha256 != full.sha256[:16]
+    assert str(fingerprint) == "3 characters, SHA-256 ba7816bf"
+
+
+@pytest.mark.parametrize("digits", [0, 65, 1.5, True])
+def test_fingerprint_refuses_bad_digits(digits):
+    from rnncore.data.text import corpus_fingerprint
+
+    with pytest.raises(ValueError, match="digits"):
+        corpus_fingerprint("abc", digits=digits)
+    with pytest.raises(ValueError, match="text"):
+        corpus_fingerprint(b"abc")
+
+
+def test_corpus_tail_holds_whole_documents_and_at_least_the_asked_length():
+    from rnncore.data.text import corpus_tail
+
+    corpus = load_python_corpus()
+    for min_chars in (1, 1_000, 200_000):
+        tail = corpus_tail(min_chars)
+        assert corpus.endswith(tail) and len(tail) >= min_chars
+        start = len(corpus) - len(tail)
+        assert corpus[start - 2 : start] == "\n\n"  # a document starts here
+        # The shortest such tail: no blank line between the cut and the asked length.
+        assert "\n\n" not in corpus[start - 1 : len(corpus) - min_chars + 1]
+    assert corpus_tail(10**9) == corpus
+    with pytest.raises(ValueError, match="min_chars"):
+        corpus_tail(0)

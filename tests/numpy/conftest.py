@@ -132,6 +132,12 @@ def _public_calls(dtype):
         (np.tanh, normal(2, 3), normal(2, 3)),
     )
     calls["relative_error"] = (rn.relative_error, (normal(2, 3), normal(2, 3)))
+    log_probs, labels = rn.log_softmax(normal(T + 2, V)), np.array([1, 1, 3])  # (5, V), (L,)
+    calls["extend_with_blanks"] = (rn.extend_with_blanks, (labels, 0))
+    calls["ctc_forward"] = (rn.ctc_forward, (log_probs, labels, 0))
+    log_alphas = rn.ctc_forward(log_probs, labels, 0)[1]  # (5, 2L + 1)
+    calls["ctc_backward"] = (rn.ctc_backward, (log_probs, labels, 0, log_alphas))
+    calls["ctc_greedy_decode"] = (rn.ctc_greedy_decode, (log_probs, 0))
     return calls
 
 

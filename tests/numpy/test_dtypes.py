@@ -25,6 +25,9 @@ def test_results_keep_the_input_dtype(public_call, dtype):
     if name == "relative_error":
         assert isinstance(function(*args), float)  # a plain number by design
         return
+    if name in ("extend_with_blanks", "ctc_greedy_decode"):  # symbol indices by design
+        assert not results
+        return
     assert results, name
     for result in results:
         assert result.dtype == dtype, f"{name} returned {result.dtype} for {np.dtype(dtype)}"

@@ -10,7 +10,9 @@ from rnncore.torch.decode import (
     ctc_greedy_decode,
     generate,
     greedy_decode,
+    language_model_beam_search,
     language_model_step_fn,
+    nucleus_mask,
     sample_next,
 )
 from rnncore.torch.models import CharLanguageModel
@@ -196,3 +198,129 @@ def test_ctc_greedy_decode_with_another_blank_lengths_and_a_batch():
     assert ctc_greedy_decode(batch, blank=3) == [[1, 1, 2], [2, 2, 0]]
     assert ctc_greedy_decode(batch, blank=3, lengths=torch.tensor([2, 3])) == [[1], [2, 2]]
     assert ctc_greedy_decode(batch, blank=0) == [[1, 3, 1, 2], [2, 3, 2]]
+
+
+# -- nucleus (top-p) sampling and beam search after a language model's prefix -------------
+
+
+def test_nucleus_mask_keeps_the_smallest_set_that_reaches_p():
+    probabilities = torch.tensor([[0.1, 0.5, 0.05, 0.3, 0.05]])
+    # Sorted: 0.5, 0.3, 0.1, 0.05, 0.05; cumulative 0.5, 0.8, 0.9, ...
+    expected = {
+        0.3: [1],  # 0.5 alone already reaches 0.3
+        0.5: [1],  # reaching p exactly is enough
+        0.6: [1, 3],
+        0.8: [1, 3],
+        0.85: [0, 1, 3],
+        0.95: [0, 1, 2, 3, 4],  # the two tied at 0.05: one is needed, the sort picks it
+    }
+    for top_p, kept in expected.items():
+        keep = nucleus_mask(probabilities, top_p)[0]
+        if top_p == 0.95:
+            assert keep.sum() == 4 and keep[[0, 1, 3]].all()
+        else:
+            assert torch.nonzero(keep).flatten().tolist() == kept, top_p
+
+
+def test_nucleus_mask_is_the_smallest_set_on_random_rows():
+    logits = torch.randn(50, V, generator=torch.Generator().manual_seed(7))
+    probabilities = torch.softmax(logits, dim=1)
+    for top_p in (0.1, 0.5, 0.9, 0.99):
+        keep = nucleus_mask(probabilities, top_p)
+        kept_mass = (probabilities * keep).sum(dim=1)
+        assert (kept_mass >= top_p - 1e-6).all()
+        # Removing the least likely kept token drops the mass below p: the set is the smallest.
+        least_kept = torch.where(keep, probabilities, torch.inf).min(dim=1).values
+        assert (kept_mass - least_kept < top_p).all()
+        # Every kept token is at least as likely as every dropped one.
+        most_dropped = torch.where(keep, -torch.inf, probabilities).max(dim=1).values
+        assert (least_kept >= most_dropped).all()
+
+
+def test_sample_next_with_top_p_draws_only_from_the_nucleus_renormalised():
+    logits = torch.log(torch.tensor([[0.1, 0.5, 0.05, 0.3, 0.05]])).expand(20000, 5)
+    tokens = sample_next(logits, top_p=0.7, generator=torch.Generator().manual_seed(8))
+    frequencies = torch.bincount(tokens, minlength=5).float() / len(tokens)
+    expected = torch.tensor([0.0, 0.5, 0.0, 0.3, 0.0]) / 0.8
+    torch.testing.assert_close(frequencies, expected, rtol=0, atol=0.015)
+
+
+def test_top_p_one_changes_nothing():
+    logits = random_logits(B=50, seed=9)
+    unrestricted = sample_next(logits, generator=torch.Generator().manual_seed(3))
+    nucleus_one = sample_next(logits, top_p=1.0, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(unrestricted, nucleus_one)
+    # A smaller p does change the draws: the comparison above can fail.
+    small = sample_next(logits, top_p=0.3, generator=torch.Generator().manual_seed(3))
+    assert not torch.equal(unrestricted, small)
+
+
+def test_tiny_top_p_is_greedy():
+    logits = random_logits(B=200, seed=10)
+    tokens = sample_next(logits, top_p=1e-9, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(tokens, logits.argmax(dim=1))
+
+
+@pytest.mark.parametrize("top_p", [0, 0.0, -0.1, 1.5, float("nan"), True, "0.9"])
+def test_bad_top_p_is_refused(top_p):
+    with pytest.raises(ValueError, match="top_p"):
+        sample_next(random_logits(), top_p=top_p)
+    with pytest.raises(ValueError, match="top_p"):
+        nucleus_mask(torch.softmax(random_logits(), dim=1), top_p)
+
+
+def test_generate_with_top_p(model):
+    prefix = torch.tensor([[1, 2]])
+    same = generate(model, prefix, steps=5, generator=torch.Generator().manual_seed(1))
+    nucleus_one = generate(
+        model, prefix, steps=5, generator=torch.Generator().manual_seed(1), top_p=1.0
+    )
+    assert torch.equal(same, nucleus_one)
+    tiny = generate(model, prefix, steps=5, top_p=1e-9)
+    assert torch.equal(tiny, generate(model, prefix, steps=5, temperature=1e-8))
+    with pytest.raises(ValueError, match="top_p"):
+        generate(model, prefix, steps=2, top_p=2.0)
+
+
+class TableModel(torch.nn.Module):
+    """A 'language model' whose next-token log-probabilities depend only on the last token."""
+
+    def __init__(self, log_probabilities):
+        super().__init__()
+        self.table = torch.nn.Parameter(log_probabilities, requires_grad=False)  # (V, V)
+        self.seen = []
+
+    def forward(self, tokens, state=None):
+        self.seen.append(tokens.tolist())
+        return self.table[tokens], state  # (B, T, V)
+
+
+def test_language_model_beam_search_with_a_known_table():
+    """The table of test_beam_search_finds_what_myopic_greedy_misses, read after a prefix."""
+    START, A, B, END = 0, 1, 2, 3
+    probabilities = torch.full((6, 6), 1 / 6)
+    probabilities[START] = torch.tensor([0.0, 0.6, 0.4, 0.0, 0.0, 0.0])
+    probabilities[A] = torch.tensor([0.0, 0.0, 0.0, 0.34, 0.33, 0.33])
+    probabilities[B] = torch.tensor([0.0, 0.0, 0.0, 0.99, 0.005, 0.005])
+    table_model = TableModel(probabilities.log())
+    prefix = torch.tensor([4, 5, START])
+    tokens, score = language_model_beam_search(table_model, prefix, 2, 5, end_token=END)
+    assert tokens == [B, END]
+    assert score == pytest.approx(math.log(0.4 * 0.99), rel=1e-6)
+    assert table_model.seen[0] == [[4, 5]]  # the prefix but its last token, read once
+    greedy, _ = language_model_beam_search(table_model, prefix, 1, 5, end_token=END)
+    assert greedy == [A, END]
+
+
+def test_language_model_beam_search_carries_the_prefix_state(model):
+    prefix = torch.tensor([3, 1, 4, 1])
+    model.train()
+    tokens, score = language_model_beam_search(model, prefix, 1, 6)
+    assert model.training  # mode restored
+    sampled = generate(model, prefix, steps=6, temperature=1e-8)
+    assert tokens == sampled[4:].tolist()
+    # Starting from a blank state instead gives another score: the prefix matters.
+    _, blank_score = beam_search(language_model_step_fn(model.eval()), None, 1, None, 1, 6)
+    assert score != pytest.approx(blank_score)
+    with pytest.raises(ValueError, match="prefix_tokens"):
+        language_model_beam_search(model, torch.tensor([], dtype=torch.int64), 2, 3)

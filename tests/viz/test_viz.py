@@ -12,6 +12,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from rnncore.viz import (  # noqa: E402
     draw_unrolled_rnn,
+    plot_coloured_text,
     plot_gradient_norms,
     plot_hidden_states,
     plot_training_curves,
@@ -173,3 +174,29 @@ def test_plot_training_curves_rejects_bad_input(ax, curves, message):
     with pytest.raises(ValueError, match=message):
         plot_training_curves(ax, curves, ylabel="loss")
     assert len(ax.lines) == 0
+
+
+def test_coloured_text_draws_one_cell_per_character_and_wraps(ax):
+    text = "ab\ncdef"
+    values = [1.0, -2.0, 0.0, 0.5, 2.0, -1.0, 0.0]
+    assert plot_coloured_text(ax, text, values, width=3) is ax
+    drawn = [t.get_text() for t in ax.texts]
+    assert drawn == ["a", "b", "c", "d", "e", "f"]  # the newline is not drawn
+    # Rows: "ab", then "cde" (width 3), then "f".
+    positions = [t.get_position() for t in ax.texts]
+    assert positions[0] == (0.5, -0.5) and positions[2] == (0.5, -1.5)
+    assert positions[5] == (0.5, -2.5)
+    assert len(ax.patches) == 6
+    # Drawn values: a 1, b -2, c 0.5, d 2, e -1, f 0. The largest |value| (2) takes an end of
+    # the colour map, zero its middle.
+    colours = [patch.get_facecolor() for patch in ax.patches]
+    cmap = plt.cm.RdBu_r
+    assert np.allclose(colours[1], cmap(0.0)) and np.allclose(colours[3], cmap(1.0))
+    assert np.allclose(colours[4], cmap(0.25)) and np.allclose(colours[5], cmap(0.5))
+
+
+def test_coloured_text_rejects_mismatched_values(ax):
+    with pytest.raises(ValueError, match="one entry per character"):
+        plot_coloured_text(ax, "abc", [1.0, 2.0])
+    with pytest.raises(ValueError, match="width"):
+        plot_coloured_text(ax, "abc", [1.0, 2.0, 3.0], width=0)
