@@ -22,6 +22,12 @@ student's kernel:
 
 import importlib
 
+from rnncore.grading.attention_checks import (
+    check_additive_attention,
+    check_beam_search,
+    check_dot_attention,
+    check_greedy_decode,
+)
 from rnncore.grading.bptt_checks import (
     check_clip_grad_norm,
     check_gradient_check,
@@ -95,6 +101,10 @@ __all__ = [
     "check_ctc_forward",
     "check_ctc_backward",
     "check_ctc_greedy_decode",
+    "check_additive_attention",
+    "check_dot_attention",
+    "check_greedy_decode",
+    "check_beam_search",
 ]
 
 # The checks of the PyTorch assignments import torch, which takes seconds: they are loaded on

@@ -6,6 +6,7 @@ arguments. ``*_forward(...)`` returns ``(out, cache)`` and ``*_backward(dout, ca
 the gradients in the order of the forward's arguments.
 """
 
+from rnncore.numpy.attention import additive_attention, dot_attention
 from rnncore.numpy.ctc import ctc_backward, ctc_forward, ctc_greedy_decode, extend_with_blanks
 from rnncore.numpy.gradcheck import numerical_gradient, relative_error
 from rnncore.numpy.gru import (
@@ -57,6 +58,7 @@ __all__ = [
     "SGD",
     "Adam",
     "Momentum",
+    "additive_attention",
     "affine_backward",
     "affine_forward",
     "clip_grad_norm",
@@ -64,6 +66,7 @@ __all__ = [
     "ctc_backward",
     "ctc_forward",
     "ctc_greedy_decode",
+    "dot_attention",
     "embedding_backward",
     "embedding_forward",
     "extend_with_blanks",

@@ -138,6 +138,14 @@ def _public_calls(dtype):
     log_alphas = rn.ctc_forward(log_probs, labels, 0)[1]  # (5, 2L + 1)
     calls["ctc_backward"] = (rn.ctc_backward, (log_probs, labels, 0, log_alphas))
     calls["ctc_greedy_decode"] = (rn.ctc_greedy_decode, (log_probs, 0))
+    S, A = 4, 3
+    keys, values = normal(B, S, H), normal(B, S, D)  # (B, S, H), (B, S, D)
+    attention_mask = np.array([[True, True, True, False], [True, True, True, True]])  # (B, S)
+    calls["additive_attention"] = (
+        rn.additive_attention,
+        (normal(B, D), keys, values, attention_mask, normal(D, A), normal(H, A), normal(A)),
+    )
+    calls["dot_attention"] = (rn.dot_attention, (normal(B, H), keys, values, attention_mask))
     return calls
 
 
