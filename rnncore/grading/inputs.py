@@ -61,7 +61,8 @@ class Case(NamedTuple):
             if isinstance(value, dict):
                 arrays.extend(value.values())
         dtypes = {array.dtype.name for array in arrays if isinstance(array, np.ndarray)}
-        parts.append("/".join(sorted(dtypes)))
+        if dtypes:  # a case of plain Python values (a step function, token ids) has none
+            parts.append("/".join(sorted(dtypes)))
         parts.append(f"seed {self.seed}")
         return f"case {self.name!r} ({', '.join(parts)})"
 

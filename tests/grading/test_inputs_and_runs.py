@@ -139,3 +139,15 @@ def test_methods_of_reference_classes_are_watched():
     with watch_reference_calls([optim]) as calls:
         optim.SGD(0.1).step({"w": np.ones(2)}, {"w": np.ones(2)})
     assert "rnncore.numpy.optim.SGD.step" in calls
+
+
+def test_a_case_describes_its_sizes_dtypes_and_seed():
+    import numpy as np
+
+    from rnncore.grading.inputs import Case
+
+    with_arrays = Case("B = 1", {"x": np.zeros((1, 3))}, {"B": 1, "D": 3}, "values", 7, {})
+    assert with_arrays.describe() == "case 'B = 1' (B=1, D=3, float64, seed 7)"
+    # Plain Python values only: no empty dtype slot between the sizes and the seed.
+    plain = Case("max_len = 6", {"max_len": 6}, {"max_len": 6}, "values", 5, {})
+    assert plain.describe() == "case 'max_len = 6' (max_len=6, seed 5)"
