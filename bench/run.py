@@ -28,6 +28,8 @@ import time
 # Pin the thread pools before NumPy and torch load their BLAS libraries.
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+# The CUDA rows compare IEEE float32 on both sides (see _torch_suite).
+os.environ.pop("TORCH_ALLOW_TF32_CUBLAS_OVERRIDE", None)
 
 import torch  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
@@ -148,7 +150,11 @@ def _torch_suite(args: argparse.Namespace) -> None:
                     print(torch_paths.format_row(result, threads), flush=True)
         print()
     if args.device in ("all", "cuda") and torch.cuda.is_available():
-        print(f"CUDA: {torch.cuda.get_device_name()}; torch.nn runs cuDNN.")
+        # Both sides in IEEE float32: cuDNN's recurrent layers would otherwise use TF32 on
+        # Ampere and newer GPUs while rnncore's matrix products did not, a race of unequal work.
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        print(f"CUDA: {torch.cuda.get_device_name()}; torch.nn runs cuDNN; TF32 off on both.")
         for cell in args.cells:
             for size in sizes:
                 result = torch_paths.benchmark_torch(cell, size, "cuda", args.repeats)

@@ -423,14 +423,43 @@ def test_fast_on_cuda_matches_fast_on_cpu(cell):
     assert_same({k: t.cpu() for k, t in on_cuda.items()}, on_cpu, {"rtol": 1e-9, "atol": 1e-9})
 
 
+def float32_errors(cell, device):
+    """Largest error of the fast path and of torch.nn in float32 against float64, per tensor."""
+    params, inputs, upstream = make_case(cell, 8, 20, 16, 32, seed=8, device=device)
+    exact = run_fast(cell, params, inputs, upstream)  # float64; equal to torch.nn's to 1e-9
+    single = [{k: t.float() for k, t in tensors.items()} for tensors in (params, inputs, upstream)]
+    fast32, torch_nn32 = run_fast(cell, *single), run_torch_nn(cell, *single)
+    return {
+        name: (
+            (fast32[name].double() - value).abs().max().item(),
+            (torch_nn32[name].double() - value).abs().max().item(),
+            value.abs().max().item(),
+        )
+        for name, value in exact.items()
+    }
+
+
+def assert_as_accurate_as_torch_nn(errors: dict, factor: float = 4.0) -> None:
+    """Two float32 paths round differently, and over 20 steps the differences compound past
+    any fixed tolerance between them; what must hold is that the fast path's error against
+    float64 is of the size of torch.nn's (a floor of 1e-6 of the largest value allows for
+    tensors where torch.nn happens to round almost exactly)."""
+    for name, (fast_error, torch_nn_error, scale) in errors.items():
+        assert fast_error <= factor * torch_nn_error + 1e-6 * scale, (
+            f"{name}: fast path error {fast_error:.2e}, torch.nn error {torch_nn_error:.2e}, "
+            f"largest value {scale:.2e}"
+        )
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_fast_float32_on_cpu_is_as_accurate_as_torch_nn(cell):
+    assert_as_accurate_as_torch_nn(float32_errors(cell, "cpu"))
+
+
 @pytest.mark.cuda
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_fast_float32_on_cuda_matches_cudnn(cell):
-    params, inputs, upstream = make_case(
-        cell, 8, 20, 16, 32, seed=8, dtype=torch.float32, device="cuda"
-    )
-    expected = run_torch_nn(cell, params, inputs, upstream)  # float32 torch.nn runs cuDNN
-    assert_same(run_fast(cell, params, inputs, upstream), expected, {"rtol": 1e-4, "atol": 1e-4})
+def test_fast_float32_on_cuda_is_as_accurate_as_cudnn(cell):
+    assert_as_accurate_as_torch_nn(float32_errors(cell, "cuda"))
 
 
 @pytest.mark.parametrize("cell", CELLS)
