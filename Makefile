@@ -30,12 +30,12 @@ help:
 
 install: $(STAMP)
 
-$(STAMP): requirements/lock.txt pyproject.toml
+$(STAMP): requirements/bootstrap.txt requirements/lock.txt pyproject.toml
 	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'The lock needs Python 3.11 or newer; $(PYTHON) is ' + sys.version.split()[0] + '. Run make PYTHON=python3.11 (or newer).')"
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -r requirements/bootstrap.txt
 	$(VENV)/bin/python -m pip install --quiet -r requirements/lock.txt
-	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(VENV)/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (rnn-course .venv)" >/dev/null
 	touch $@
 
@@ -71,10 +71,13 @@ bench: $(STAMP)
 # On a machine with a CUDA GPU and a CUDA build of torch: the tests marked cuda (skipped
 # everywhere else), then the torch paths' benchmark on the GPU only. Stops at once, saying
 # why, when torch sees no GPU.
-gpu: $(STAMP)
-	$(BIN)/python -c "import sys, bench.run; sys.exit(bench.run.cuda_problem())"
-	$(BIN)/python -m pytest -m cuda tests/torch tests/torch_fast
-	$(BIN)/python -m bench.run --suite torch --device cuda
+# GPU_PYTHON: a Python whose torch is a CUDA build (with numpy, tqdm, pytest, hypothesis and
+# threadpoolctl), e.g. a cluster's; by default the venv's, whose lock installs a CPU build here.
+GPU_PYTHON ?= $(BIN)/python
+gpu: $(if $(filter $(BIN)/python,$(GPU_PYTHON)),$(STAMP))
+	cd $(CURDIR) && PYTHONPATH=$(CURDIR) $(GPU_PYTHON) -c "import sys, bench.run; sys.exit(bench.run.cuda_problem())"
+	cd $(CURDIR) && PYTHONPATH=$(CURDIR) $(GPU_PYTHON) -m pytest -m cuda tests/torch tests/torch_fast
+	cd $(CURDIR) && PYTHONPATH=$(CURDIR) $(GPU_PYTHON) -m bench.run --suite torch --device cuda
 
 # exercises/<assignment>/ from solutions/<assignment>/ for every assignment ("*"); the same
 # sources give the same bytes. The assignments are also recorded in gradebook.db (ignored by
