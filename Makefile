@@ -42,8 +42,12 @@ $(STAMP): requirements/bootstrap.txt requirements/lock.txt pyproject.toml
 # The strict book build is the chapters' execution test (a failing cell fails the build and
 # names its page); ruff checks the style; pytest then runs every test, the browser test on the
 # site it just built.
+# After the strict build (a chapter whose cell fails stops it, so the chapters run once, there),
+# the tests, then nbval over the instructor's source notebooks: every solution cell and hidden
+# test cell must run without an error (--nbval-lax: their outputs are not stored).
 test: book lint
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env solutions
 
 # Everything but the slow tests and those that need the built website: a quick loop while
 # editing rnncore or the checks.
