@@ -92,11 +92,11 @@ def draw_unrolled_rnn(
     r"""Draw a recurrent network unrolled over ``steps`` time steps.
 
     Each column is one time step: the input box :math:`x_t` at the bottom, the hidden state
-    :math:`h_t` in the middle and the output :math:`y_t` on top, with arrows
+    :math:`h_t` in the middle and the output :math:`\hat y_t` on top, with arrows
 
     .. math::
 
-        x_t \to h_t \;(W_x), \qquad h_{t-1} \to h_t \;(W_h), \qquad h_t \to y_t \;(W_y).
+        x_t \to h_t \;(W_x), \qquad h_{t-1} \to h_t \;(W_h), \qquad h_t \to \hat y_t \;(W_{out}).
 
     The same three weight matrices label every column: the picture shows parameter sharing.
 
@@ -113,7 +113,7 @@ def draw_unrolled_rnn(
         Draw the initial state :math:`h_0` (an extra box to the left) and its arrow into the
         first column.
     show_weights : bool, default True
-        Write :math:`W_x`, :math:`W_h` and :math:`W_y` beside the arrows.
+        Write :math:`W_x`, :math:`W_h` and :math:`W_{out}` beside the arrows.
 
     Returns
     -------
@@ -143,7 +143,7 @@ def draw_unrolled_rnn(
         x = first_x + index * spacing
         _box(ax, (x, input_y), f"$x_{{{subscript}}}$", INPUT_COLOR, size)
         _box(ax, (x, hidden_y), f"$h_{{{subscript}}}$", HIDDEN_COLOR, size)
-        _box(ax, (x, output_y), f"$y_{{{subscript}}}$", OUTPUT_COLOR, size)
+        _box(ax, (x, output_y), f"$\\hat y_{{{subscript}}}$", OUTPUT_COLOR, size)
         _arrow(
             ax,
             (x, input_y + size / 2),
@@ -154,7 +154,7 @@ def draw_unrolled_rnn(
             ax,
             (x, hidden_y + size / 2),
             (x, output_y - size / 2),
-            "$W_y$" if show_weights else None,
+            "$W_{out}$" if show_weights else None,
         )
         if index > 0 or show_initial_state:
             _arrow(
