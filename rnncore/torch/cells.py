@@ -132,6 +132,7 @@ def rnn_cell_from_projection(
     Wh: torch.Tensor,
     nonlinearity: str = "tanh",
     check: bool = True,
+    recurrent=None,
 ) -> torch.Tensor:
     r"""One step of a vanilla RNN from the projected input ``xw = x @ Wx + b``.
 
@@ -148,6 +149,9 @@ def rnn_cell_from_projection(
     nonlinearity : {"tanh", "relu"}
     check : bool
         Check shapes and dtypes. Sequence layers check once per sequence and pass False.
+    recurrent : callable, optional
+        Computes the recurrent projection from ``h_prev`` instead of ``h_prev @ Wh`` (the
+        layers pass one for recurrent dropout and layer normalisation); (B, H) -> (B, G*H).
 
     Returns
     -------
@@ -156,7 +160,8 @@ def rnn_cell_from_projection(
     if check:
         check_nonlinearity(nonlinearity)
         _check_projection(1, xw, h_prev, Wh)
-    return NONLINEARITIES[nonlinearity](xw + h_prev @ Wh)  # (B, H)
+    u = h_prev @ Wh if recurrent is None else recurrent(h_prev)  # (B, H)
+    return NONLINEARITIES[nonlinearity](xw + u)  # (B, H)
 
 
 def rnn_cell(
@@ -198,6 +203,7 @@ def lstm_cell_from_projection(
     c_prev: torch.Tensor,
     Wh: torch.Tensor,
     check: bool = True,
+    recurrent=None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     r"""One step of an LSTM from the projected input ``xw = x @ Wx + b``.
 
@@ -217,6 +223,8 @@ def lstm_cell_from_projection(
     Wh : Tensor of shape (H, 4H)
     check : bool
         Check shapes and dtypes. Sequence layers check once per sequence and pass False.
+    recurrent : callable, optional
+        As for :func:`rnn_cell_from_projection`: (B, H) -> (B, 4H) instead of ``h_prev @ Wh``.
 
     Returns
     -------
@@ -225,7 +233,7 @@ def lstm_cell_from_projection(
     """
     if check:
         _check_projection(4, xw, h_prev, Wh, c_prev=c_prev)
-    a = xw + h_prev @ Wh  # (B, 4H)
+    a = xw + (h_prev @ Wh if recurrent is None else recurrent(h_prev))  # (B, 4H)
     a_i, a_f, a_g, a_o = a.chunk(4, dim=1)  # 4 x (B, H)
     i = torch.sigmoid(a_i)
     f = torch.sigmoid(a_f)
@@ -278,6 +286,7 @@ def gru_cell_from_projection(
     Wh: torch.Tensor,
     b_hn: torch.Tensor,
     check: bool = True,
+    recurrent=None,
 ) -> torch.Tensor:
     r"""One step of PyTorch's GRU (reset gate applied after the product) from ``xw``.
 
@@ -298,6 +307,9 @@ def gru_cell_from_projection(
         The hidden bias of the candidate, inside the reset gate's product.
     check : bool
         Check shapes and dtypes. Sequence layers check once per sequence and pass False.
+    recurrent : callable, optional
+        As for :func:`rnn_cell_from_projection`: (B, H) -> (B, 3H) instead of ``h_prev @ Wh``;
+        the interpolation with ``h_prev`` still reads the state itself.
 
     Returns
     -------
@@ -306,7 +318,8 @@ def gru_cell_from_projection(
     if check:
         _check_projection(3, xw, h_prev, Wh, b_hn=b_hn)
     a_r, a_z, a_n = xw.chunk(3, dim=1)  # 3 x (B, H)
-    u_r, u_z, u_n = (h_prev @ Wh).chunk(3, dim=1)  # 3 x (B, H)
+    u = h_prev @ Wh if recurrent is None else recurrent(h_prev)  # (B, 3H)
+    u_r, u_z, u_n = u.chunk(3, dim=1)  # 3 x (B, H)
     r = torch.sigmoid(a_r + u_r)
     z = torch.sigmoid(a_z + u_z)
     n = torch.tanh(a_n + r * (u_n + b_hn))

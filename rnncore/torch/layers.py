@@ -1,4 +1,4 @@
-"""Sequence layers RNN, LSTM and GRU: the cells of :mod:`rnncore.torch.cells` over time.
+r"""Sequence layers RNN, LSTM and GRU: the cells of :mod:`rnncore.torch.cells` over time.
 
 Each layer is a drop-in for ``torch.nn.RNN/LSTM/GRU(..., batch_first=True)``: the same
 arguments, the same outputs and the same layout of the returned state, so code written for
@@ -40,6 +40,20 @@ batch holds each sequence's state fixed on its padded steps and writes zeros to 
 there. Forward directions thus stop at step ``lengths - 1``, backward directions start there,
 and every output and final state equals that of a torch.nn layer fed the same batch through
 ``pack_padded_sequence`` (see :mod:`rnncore.torch.padding`). Readable path only.
+
+**Regularising the recurrence** (readable path only, ``reset_after=True`` for the GRU):
+
+* ``recurrent_dropout=p`` is the *variational* (locked) dropout of Gal and Ghahramani (2016)
+  on the recurrent connection: in training mode each layer, direction and sequence draws one
+  mask :math:`m \in \{0, 1/(1-p)\}^H` per forward pass and uses it at every step,
+  :math:`h_{t-1} W_h \to (m \odot h_{t-1}) W_h`; the state itself (the LSTM's cell, the GRU's
+  interpolation) is not dropped. A fresh mask at every step would erase the memory a little
+  at each step; one mask per sequence removes whole units for the whole sequence.
+* ``layer_norm=True`` normalises the input and the recurrent projections of every step
+  separately over their G·H pre-activations, with a learnable gain each (Ba et al., 2016):
+  :math:`a_t = \mathrm{LN}_x(x_t W_x) + \mathrm{LN}_h(h_{t-1} W_h) + b`, where
+  :math:`\mathrm{LN}(v) = \gamma \odot (v - \mu_v) / \sqrt{\sigma_v^2 + \epsilon}`. The gains
+  live in ``layer.norms[l][d]["x"]`` and ``["h"]`` and start at 1.
 """
 
 from __future__ import annotations
@@ -86,6 +100,8 @@ class _RecurrentLayer(nn.Module):
         device=None,
         dtype=None,
         fast: bool = False,
+        recurrent_dropout: float = 0.0,
+        layer_norm: bool = False,
     ) -> None:
         super().__init__()
         for name, value in (
@@ -97,6 +113,13 @@ class _RecurrentLayer(nn.Module):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+        if not 0.0 <= recurrent_dropout < 1.0:
+            raise ValueError(f"recurrent_dropout must be in [0, 1), got {recurrent_dropout!r}")
+        if fast and (recurrent_dropout or layer_norm):
+            raise ValueError(
+                "recurrent_dropout and layer_norm need fast=False: rnncore.torch.fast runs the "
+                "plain cells only"
+            )
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -104,6 +127,8 @@ class _RecurrentLayer(nn.Module):
         self.num_directions = 2 if bidirectional else 1
         self.dropout = float(dropout)
         self.fast = bool(fast)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.layer_norm = bool(layer_norm)
         factory = {"device": device, "dtype": dtype}
         H, G = hidden_size, self.gates
         self.weights = nn.ModuleList()
@@ -122,13 +147,32 @@ class _RecurrentLayer(nn.Module):
                     weights["b_hn"] = nn.Parameter(torch.empty(H, **factory))
                 directions.append(weights)
             self.weights.append(directions)
+        # Gains of the two layer normalisations of each layer and direction (no bias: b is
+        # the layer's one bias).
+        self.norms = nn.ModuleList()
+        if self.layer_norm:
+            for _layer in range(num_layers):
+                self.norms.append(
+                    nn.ModuleList(
+                        nn.ModuleDict(
+                            {
+                                "x": nn.LayerNorm(G * H, bias=False, **factory),
+                                "h": nn.LayerNorm(G * H, bias=False, **factory),
+                            }
+                        )
+                        for _direction in range(self.num_directions)
+                    )
+                )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Draw every parameter from uniform(-1/sqrt(H), 1/sqrt(H)), torch.nn's rule."""
+        """Draw every weight and bias from uniform(-1/sqrt(H), 1/sqrt(H)), torch.nn's rule;
+        layer-normalisation gains start at 1."""
         bound = 1.0 / math.sqrt(self.hidden_size)
-        for parameter in self.parameters():
+        for parameter in self.weights.parameters():
             nn.init.uniform_(parameter, -bound, bound)
+        for parameter in self.norms.parameters():
+            nn.init.ones_(parameter)
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
@@ -138,32 +182,59 @@ class _RecurrentLayer(nn.Module):
             text += f", dropout={self.dropout}"
         if self.fast:
             text += ", fast=True"
+        if self.recurrent_dropout:
+            text += f", recurrent_dropout={self.recurrent_dropout}"
+        if self.layer_norm:
+            text += ", layer_norm=True"
         return text
 
-    def _step(self, xw_t, state, weights):
+    def _step(self, xw_t, state, weights, recurrent=None):
         raise NotImplementedError
 
     def _sequence_fast(self, x, state, weights):
         raise NotImplementedError
 
-    def _run_direction(self, layer_input, state, weights, reverse: bool, mask):
+    def _recurrent_projection(self, weights, norms, batch_size: int, like: torch.Tensor):
+        """The map h_{t-1} (B, H) -> (B, G*H) of one layer and direction, or None for the plain
+        ``h_{t-1} @ Wh``. The recurrent-dropout mask (B, H) is drawn here, once per sequence."""
+        drop = self.recurrent_dropout if self.training else 0.0
+        if not drop and norms is None:
+            return None
+        Wh = weights["Wh"]
+        keep = None
+        if drop:
+            keep = like.new_empty(batch_size, self.hidden_size).bernoulli_(1.0 - drop)
+            keep = keep / (1.0 - drop)  # (B, H): 0 or 1 / (1 - p), the same at every step
+
+        def recurrent(h_prev: torch.Tensor) -> torch.Tensor:
+            u = (h_prev if keep is None else h_prev * keep) @ Wh  # (B, G*H)
+            return u if norms is None else norms["h"](u)
+
+        return recurrent
+
+    def _run_direction(self, layer_input, state, weights, reverse: bool, mask, norms=None):
         """One layer, one direction: (hidden states (B, T, H), final state tuple).
 
         ``mask`` (B, T) bool or None; with a mask, padded steps keep the previous state and
         output zeros, so a backward direction starts at each sequence's last real step.
+        ``norms``: the layer normalisations of this layer and direction, or None.
         """
         if self.fast:
             if reverse:
                 hidden, state = self._sequence_fast(layer_input.flip(1), state, weights)
                 return hidden.flip(1), state  # (B, T, H)
             return self._sequence_fast(layer_input, state, weights)
-        xw = layer_input @ weights["Wx"] + weights["b"]  # (B, T, G*H)
+        xw = layer_input @ weights["Wx"]  # (B, T, G*H)
+        if norms is not None:
+            xw = norms["x"](xw)  # normalised over the G*H pre-activations of each step
+        xw = xw + weights["b"]
+        recurrent = self._recurrent_projection(weights, norms, layer_input.shape[0], xw)
         steps = list(xw.unbind(1))  # T x (B, G*H)
         keep = None if mask is None else list(mask.unsqueeze(2).unbind(1))  # T x (B, 1)
         order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
         hidden_states = [None] * len(steps)
         for t in order:
-            new_state = self._step(steps[t], state, weights)
+            new_state = self._step(steps[t], state, weights, recurrent)
             if keep is None:
                 state = new_state
                 hidden_states[t] = state[0]
@@ -239,8 +310,9 @@ class _RecurrentLayer(nn.Module):
             for direction, weights in enumerate(directions):
                 row = layer * self.num_directions + direction
                 step_state = tuple(rows[row] for rows in initial_per_row)
+                norms = self.norms[layer][direction] if self.layer_norm else None
                 hidden, step_state = self._run_direction(
-                    layer_input, step_state, weights, direction == 1, mask
+                    layer_input, step_state, weights, direction == 1, mask, norms
                 )
                 direction_outputs.append(hidden)  # (B, T, H)
                 final_per_row.append(step_state)
@@ -274,6 +346,10 @@ class RNN(_RecurrentLayer):
     dropout : float
         Dropout on the outputs of every layer but the last, in training mode (as torch.nn).
     nonlinearity : {"tanh", "relu"}
+    recurrent_dropout : float
+        Variational dropout on the recurrent connection (module docstring); default 0.
+    layer_norm : bool
+        Layer normalisation of the input and recurrent projections (module docstring).
     device, dtype
         Where and in which dtype the parameters are created.
     fast : bool
@@ -297,19 +373,34 @@ class RNN(_RecurrentLayer):
         device=None,
         dtype=None,
         fast: bool = False,
+        recurrent_dropout: float = 0.0,
+        layer_norm: bool = False,
     ) -> None:
         check_nonlinearity(nonlinearity)
         self.nonlinearity = nonlinearity
         super().__init__(
-            input_size, hidden_size, num_layers, bidirectional, dropout, device, dtype, fast
+            input_size,
+            hidden_size,
+            num_layers,
+            bidirectional,
+            dropout,
+            device,
+            dtype,
+            fast,
+            recurrent_dropout,
+            layer_norm,
         )
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
 
-    def _step(self, xw_t, state, weights):
+    def _step(self, xw_t, state, weights, recurrent=None):
         (h_prev,) = state
-        return (rnn_cell_from_projection(xw_t, h_prev, weights["Wh"], self.nonlinearity, False),)
+        return (
+            rnn_cell_from_projection(
+                xw_t, h_prev, weights["Wh"], self.nonlinearity, False, recurrent
+            ),
+        )
 
     def _sequence_fast(self, x, state, weights):
         (h0,) = state
@@ -344,9 +435,9 @@ class LSTM(_RecurrentLayer):
     gates = 4
     state_count = 2
 
-    def _step(self, xw_t, state, weights):
+    def _step(self, xw_t, state, weights, recurrent=None):
         h_prev, c_prev = state
-        return lstm_cell_from_projection(xw_t, h_prev, c_prev, weights["Wh"], False)
+        return lstm_cell_from_projection(xw_t, h_prev, c_prev, weights["Wh"], False, recurrent)
 
     def _sequence_fast(self, x, state, weights):
         h0, c0 = state
@@ -368,7 +459,8 @@ class GRU(_RecurrentLayer):
         n &= \tanh(x_t W_{x,n} + b_n + r \odot (h_{t-1} W_{h,n} + b_{hn})) \\
         h_t &= (1 - z) \odot n + z \odot h_{t-1}
 
-    With ``reset_after=False`` it computes the seed's GRU (no ``b_hn`` parameter):
+    With ``reset_after=False`` it computes the GRU of Chung et al. (2014), the course's
+    ``gru_forward`` (no ``b_hn`` parameter):
 
     .. math::
 
@@ -399,24 +491,44 @@ class GRU(_RecurrentLayer):
         device=None,
         dtype=None,
         fast: bool = False,
+        recurrent_dropout: float = 0.0,
+        layer_norm: bool = False,
     ) -> None:
         if fast and not reset_after:
             raise ValueError(
                 "fast=True needs reset_after=True: rnncore.torch.fast has only PyTorch's GRU"
             )
+        if not reset_after and (recurrent_dropout or layer_norm):
+            raise ValueError(
+                "recurrent_dropout and layer_norm need reset_after=True: with the reset gate "
+                "before the product, the recurrent product reads r * h, not h"
+            )
         self.reset_after = bool(reset_after)
         self.has_hidden_candidate_bias = self.reset_after
         super().__init__(
-            input_size, hidden_size, num_layers, bidirectional, dropout, device, dtype, fast
+            input_size,
+            hidden_size,
+            num_layers,
+            bidirectional,
+            dropout,
+            device,
+            dtype,
+            fast,
+            recurrent_dropout,
+            layer_norm,
         )
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", reset_after={self.reset_after}"
 
-    def _step(self, xw_t, state, weights):
+    def _step(self, xw_t, state, weights, recurrent=None):
         (h_prev,) = state
         if self.reset_after:
-            return (gru_cell_from_projection(xw_t, h_prev, weights["Wh"], weights["b_hn"], False),)
+            return (
+                gru_cell_from_projection(
+                    xw_t, h_prev, weights["Wh"], weights["b_hn"], False, recurrent
+                ),
+            )
         return (gru_cell_reset_before_from_projection(xw_t, h_prev, weights["Wh"], False),)
 
     def _sequence_fast(self, x, state, weights):
