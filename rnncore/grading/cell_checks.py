@@ -161,11 +161,14 @@ def _judge_run(function_name: str, case, run) -> None:
         judge.judge_modified(function_name, case, run.modified)
 
 
-def _judge_expected(function_name, case, outputs, expected, against, catalogue, fault, tol):
+def _judge_expected(
+    function_name, case, outputs, expected, against, catalogue, fault, tol, letters=None
+):
     wrong = judge.wrong_outputs(outputs, expected, tol)
     if wrong:
         found = mistakes.recognise(catalogue, case.arrays, case.extra, outputs, expected, tol)
-        message = judge.values_message(wrong, list(outputs), found, fault, against)
+        related = judge.relations(outputs, expected, wrong, tol, letters, case.dims)
+        message = judge.values_message(wrong, list(outputs), found, fault, against, related)
         judge.fail(function_name, case, message)
 
 
@@ -181,7 +184,15 @@ def judge_forward(spec: ForwardSpec, case, run, function_name=None):
         expected, against = spec.expected(case)
         tol = tolerance(case, outputs)
         _judge_expected(
-            function_name, case, outputs, expected, against, spec.mistakes, spec.fault, tol
+            function_name,
+            case,
+            outputs,
+            expected,
+            against,
+            spec.mistakes,
+            spec.fault,
+            tol,
+            spec.outputs,
         )
     return outputs, result["cache"]
 
@@ -209,7 +220,9 @@ def judge_backward(spec: BackwardSpec, case, run, forward_outputs: dict) -> None
     expected, against = spec.expected(case)
     # A float32 forward makes float32-accurate gradients even if they come back as float64.
     tol = tolerance(case, {**gradients, **forward_outputs})
-    _judge_expected(spec.name, case, gradients, expected, against, spec.mistakes, "", tol)
+    _judge_expected(
+        spec.name, case, gradients, expected, against, spec.mistakes, "", tol, spec.gradients
+    )
 
 
 def check_backward(spec: BackwardSpec, student_forward, student_backward, cases) -> None:

@@ -39,6 +39,8 @@ __all__ = [
     "judge_array",
     "judge_like",
     "wrong_outputs",
+    "relation",
+    "relations",
     "values_message",
 ]
 
@@ -317,14 +319,151 @@ def wrong_outputs(outputs: dict, expected: dict, tolerance: Tolerance) -> dict:
     return wrong
 
 
+# The gates stacked along the last axis of an LSTM's (G = 4) and a GRU's (G = 3) arrays.
+GATE_NAMES = {
+    4: ("i (input gate)", "f (forget gate)", "g (candidate)", "o (output gate)"),
+    3: ("r (reset gate)", "z (update gate)", "n (candidate)"),
+}
+_SIZES = {"B": "the batch size B", "T": "the number of steps T", "BT": "B·T"}
+
+
+def _scale_words(factor: float, dims: dict) -> str:
+    """``"divided by B = 3: averaged over the batch where a sum is expected?"`` and the like."""
+    named = {letter: dims[letter] for letter in ("B", "T") if letter in dims}
+    if "B" in named and "T" in named:
+        named["BT"] = named["B"] * named["T"]
+    for inverse, verb in ((True, "divided"), (False, "multiplied")):
+        n = 1.0 / factor if inverse else factor
+        rounded = round(n)
+        if rounded >= 2 and abs(n - rounded) <= 1e-6 * rounded:
+            for letter, size in named.items():
+                if size == rounded and size > 1:
+                    why = (
+                        "averaged where a sum is expected?"
+                        if inverse
+                        else "summed where a mean is expected?"
+                    )
+                    return f"{verb} by {_SIZES[letter]} = {size}: {why}"
+            return f"{verb} by {rounded}"
+    return f"multiplied by {factor:.4g}"
+
+
+def _gate_blocks(actual, expected, tolerance: Tolerance, letters: str, dims: dict) -> str:
+    """Which gate blocks of an array stacked along its last axis differ, or a swap of two."""
+    last = _letters(letters)[-1] if letters else ""
+    digits = last.rstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    if last[len(digits) :] != "H" or not digits or int(digits) not in GATE_NAMES:
+        return ""
+    G, H = int(digits), dims.get("H")
+    if not H or actual.shape[-1] != G * H:
+        return ""
+    blocks = lambda a: [a[..., k * H : (k + 1) * H] for k in range(G)]  # noqa: E731
+    got, want = blocks(actual), blocks(expected)
+    names = GATE_NAMES[G]
+    bad = [k for k in range(G) if compare(got[k], want[k], tolerance) is not None]
+    if len(bad) == 2:
+        j, k = bad
+        if (
+            compare(got[j], want[k], tolerance) is None
+            and compare(got[k], want[j], tolerance) is None
+        ):
+            return f"its blocks of {names[j]} and {names[k]} are swapped"
+    if 0 < len(bad) < G:
+        where = _join([f"{names[k]} ([..., {k}H:{k + 1}H])".replace("0H", "0") for k in bad])
+        return f"only the columns of {where} differ; the other gates are right"
+    return ""
+
+
+def _time_steps(actual, expected, tolerance: Tolerance, letters: str) -> str:
+    """For (B, T, ...) arrays: whether only the last step, or only the first, is right."""
+    if not letters or _letters(letters)[:2] != ["B", "T"] or actual.ndim < 2:
+        return ""
+    T = actual.shape[1]
+    if T < 2:
+        return ""
+    right = [compare(actual[:, t], expected[:, t], tolerance) is None for t in range(T)]
+    if right[-1] and not any(right[:-1]):
+        return (
+            "only its last time step is right: the gradient does not reach the earlier steps "
+            "(is the gradient carried back through the state, step after step?)"
+        )
+    if right[0] and not any(right[1:]):
+        return "only its first time step is right"
+    return ""
+
+
+def relation(
+    actual, expected, tolerance: Tolerance, letters: str = "", dims: dict | None = None
+) -> str:
+    """What a wrong array is, relative to the expected one, when a simple relation holds.
+
+    Tried in turn: all zeros; a scalar multiple (the opposite sign, a factor 1/B, 1/T or
+    1/(B·T) or their inverses, named with the sizes in ``dims``); the transpose; which gate
+    blocks differ (``letters`` ending in ``3H`` or ``4H``, with ``dims["H"]``), or two swapped;
+    for (B, T, ...) arrays, only the last (or first) time step right. Pure: arrays in, words
+    out, for the messages of :func:`values_message`.
+
+    Returns
+    -------
+    words : str
+        A clause such as ``"it has the opposite sign"``, or ``""`` when no relation holds.
+    """
+    dims = dims or {}
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape or not np.all(np.isfinite(actual)):
+        return ""
+    if not np.any(expected):
+        return ""
+    if compare(actual, np.zeros_like(actual), tolerance) is None:
+        return "it is all zeros"
+    factor = float(np.sum(actual * expected) / np.sum(expected * expected))
+    if abs(factor - 1.0) > 1e-3 and compare(actual, factor * expected, tolerance) is None:
+        if abs(factor + 1.0) <= 1e-3:
+            return "it is the expected value with the opposite sign (a sign error)"
+        return "it is the expected value " + _scale_words(factor, dims)
+    if (
+        actual.ndim == 2
+        and actual.shape[0] == actual.shape[1]
+        and compare(actual, expected.T, tolerance) is None
+    ):
+        return "it is the transpose of the expected value"
+    return _gate_blocks(actual, expected, tolerance, letters, dims) or _time_steps(
+        actual, expected, tolerance, letters
+    )
+
+
+def relations(
+    outputs: dict,
+    expected: dict,
+    wrong: dict,
+    tolerance: Tolerance,
+    letters: dict | None = None,
+    dims: dict | None = None,
+) -> dict:
+    """``{name: clause}`` of :func:`relation` for each wrong output where one holds."""
+    letters = letters or {}
+    found = {}
+    for name in wrong:
+        words = relation(outputs[name], expected[name], tolerance, letters.get(name, ""), dims)
+        if words:
+            found[name] = words
+    return found
+
+
 def values_message(
     wrong: dict,
     all_names: Sequence[str],
     mistakes: Sequence = (),
     fault: str = "",
     against: str = "the reference",
+    related: dict | None = None,
 ) -> str:
-    """The message for wrong values: which outputs, where, and the mistake or term at fault."""
+    """The message for wrong values: which outputs, where, and the mistake or term at fault.
+
+    ``related`` (from :func:`relations`) adds, when no known mistake matched, what each wrong
+    output is relative to the expected one ("dWh: it has the opposite sign ...").
+    """
     names = list(wrong)
     right = [name for name in all_names if name not in wrong]
     verb = "is" if len(names) == 1 else "are"
@@ -334,6 +473,9 @@ def values_message(
     message += ". " + describe_mismatch(names[0], wrong[names[0]]) + "."
     for mistake in mistakes:
         message += f"\n    Known mistake: {mistake.name}. {mistake.explanation}"
+    if not mistakes:
+        for name, words in (related or {}).items():
+            message += f"\n    {name}: {words}."
     if fault and not mistakes:
         message += f"\n    {fault}"
     return message

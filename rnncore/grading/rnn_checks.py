@@ -211,7 +211,21 @@ def _judge_forward(spec: ForwardSpec, case, run, probe, function_name=None):
         judge.fail(
             function_name,
             case,
-            judge.values_message(wrong, [spec.output], found, fault, against),
+            judge.values_message(
+                wrong,
+                [spec.output],
+                found,
+                fault,
+                against,
+                judge.relations(
+                    {spec.output: output},
+                    expected,
+                    wrong,
+                    tolerance,
+                    {spec.output: spec.output_letters},
+                    case.dims,
+                ),
+            ),
         )
     return output, cache
 
@@ -310,7 +324,8 @@ def _judge_backward(spec: BackwardSpec, case, run, forward_output) -> None:
         found = mistakes.recognise(
             spec.mistakes, case.arrays, case.extra, gradients, expected, tolerance
         )
-        message = judge.values_message(wrong, list(spec.gradients), found, "", against)
+        related = judge.relations(gradients, expected, wrong, tolerance, spec.gradients, case.dims)
+        message = judge.values_message(wrong, list(spec.gradients), found, "", against, related)
         judge.fail(spec.name, case, message)
 
 

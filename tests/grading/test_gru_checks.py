@@ -599,3 +599,40 @@ def test_unknown_case_set_is_a_value_error():
         check_gru_backward(forward, backward, cases="torch")
     with pytest.raises(ValueError, match="no case set 'sometimes'"):
         check_flip_update_gate(flip_update_gate, cases="sometimes")
+
+
+# --- what a wrong gradient is, when no known mistake matches ---------------------------------
+
+
+def step_backward_dz_sign_flipped(dh_next, cache):
+    """da_z with (h_prev - candidate) instead of (candidate - h_prev)."""
+    dx, dh_prev, dWx, dWh, db = step_backward(dh_next, cache)
+    x, h_prev, Wx, Wh, r, z, candidate = cache
+    H = h_prev.shape[1]
+    da_z = dh_next * (candidate - h_prev) * z * (1 - z)
+    dWx, dWh, db = dWx.copy(), dWh.copy(), db.copy()
+    dWx[:, H : 2 * H] -= 2 * x.T @ da_z
+    dWh[:, H : 2 * H] -= 2 * h_prev.T @ da_z
+    db[H : 2 * H] -= 2 * da_z.sum(axis=0)
+    dx = dx - 2 * da_z @ Wx[:, H : 2 * H].T
+    dh_prev = dh_prev - 2 * da_z @ Wh[:, H : 2 * H].T
+    return dx, dh_prev, dWx, dWh, db
+
+
+def backward_db_averaged(dh, caches):
+    dx, dh0, dWx, dWh, db = backward(dh, caches)
+    return dx, dh0, dWx, dWh, db / dh.shape[0]
+
+
+def test_a_gate_block_error_names_the_gate():
+    with pytest.raises(AssertionError) as failure:
+        check_gru_step_backward(step_forward, step_backward_dz_sign_flipped, cases="visible")
+    assert "only the columns of z (update gate)" in str(failure.value)
+
+
+def test_a_bias_gradient_averaged_over_the_batch_says_so():
+    with pytest.raises(AssertionError) as failure:
+        check_gru_backward(forward, backward_db_averaged, cases="visible")
+    message = str(failure.value)
+    assert "db: it is the expected value divided by the batch size B" in message
+    assert "averaged where a sum is expected?" in message

@@ -140,3 +140,62 @@ def test_wrong_outputs_and_values_message():
     message = judge.values_message(wrong, ["dx", "db"], (), "the term b", "torch")
     assert message.startswith("db is wrong (compared with torch); dx is right. 1 of 2 entries")
     assert message.endswith("the term b")
+
+
+# --- relation: what a wrong array is, relative to the expected one -------------------------
+
+TOL = judge.Tolerance(1e-6, 1e-8)
+
+
+def test_relation_names_a_sign_flip_a_scale_a_transpose_and_zeros():
+    rng = np.random.default_rng(0)
+    expected = rng.standard_normal((4, 4))
+    dims = {"B": 4, "T": 5}
+    assert "opposite sign" in judge.relation(-expected, expected, TOL)
+    assert "divided by the batch size B = 4" in judge.relation(
+        expected / 4, expected, TOL, "", dims
+    )
+    assert "divided by B·T = 20" in judge.relation(expected / 20, expected, TOL, "", dims)
+    assert "multiplied by the number of steps T = 5" in judge.relation(
+        5 * expected, expected, TOL, "", dims
+    )
+    assert judge.relation(expected / 7, expected, TOL) == "it is the expected value divided by 7"
+    assert judge.relation(expected.T, expected, TOL) == "it is the transpose of the expected value"
+    assert judge.relation(np.zeros((4, 4)), expected, TOL) == "it is all zeros"
+
+
+def test_relation_names_the_gate_blocks_that_differ_or_are_swapped():
+    rng = np.random.default_rng(1)
+    H, dims = 3, {"H": 3, "D": 2}
+    expected = rng.standard_normal((2, 4 * H))  # (D, 4H): gates i, f, g, o
+    wrong = expected.copy()
+    wrong[:, 2 * H : 3 * H] += 1.0
+    assert "only the columns of g (candidate)" in judge.relation(
+        wrong, expected, TOL, "D, 4H", dims
+    )
+    swapped = expected.copy()
+    swapped[:, :H], swapped[:, H : 2 * H] = expected[:, H : 2 * H], expected[:, :H]
+    words = judge.relation(swapped, expected, TOL, "D, 4H", dims)
+    assert words == "its blocks of i (input gate) and f (forget gate) are swapped"
+
+
+def test_relation_sees_a_gradient_that_reaches_only_the_last_step():
+    rng = np.random.default_rng(2)
+    expected = rng.standard_normal((2, 5, 3))  # (B, T, D)
+    wrong = expected.copy()
+    wrong[:, :-1] *= 0.5
+    assert "only its last time step is right" in judge.relation(wrong, expected, TOL, "B, T, D")
+
+
+def test_relation_says_nothing_when_no_simple_relation_holds():
+    rng = np.random.default_rng(3)
+    expected, other = rng.standard_normal((2, 3, 4))
+    assert judge.relation(other, expected, TOL, "B, T, D") == ""
+    assert judge.relation(expected, expected, TOL) == ""  # not wrong at all: no scale found
+
+
+def test_values_message_adds_relations_only_without_a_known_mistake():
+    mismatch = judge.Mismatch(1, 4, (0,), 1.0, 2.0)
+    related = {"db": "it is the expected value divided by 2"}
+    message = judge.values_message({"db": mismatch}, ["db"], (), "", "x", related)
+    assert "db: it is the expected value divided by 2." in message
