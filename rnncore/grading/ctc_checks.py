@@ -182,8 +182,10 @@ def draw_best_path(rng, kind: str, T: int, V: int, blank: int) -> np.ndarray:
 
     "designed": labels on 1 to 3 frames each, blanks between them (always between equal
     labels); it starts with a label on two frames, a blank and the same label again, so that
-    merging repeats and removing blanks in either order both show. "random": any symbols;
-    "all blank"; "no blank".
+    merging repeats and removing blanks in either order both show; when the blank is not 0,
+    that first label is 0, so that decoding with 0 taken for the blank shows too (otherwise
+    it reads like not removing the blanks at all). "random": any symbols; "all blank";
+    "no blank".
     """
     symbols = [k for k in range(V) if k != blank]
     if kind == "random":
@@ -192,7 +194,7 @@ def draw_best_path(rng, kind: str, T: int, V: int, blank: int) -> np.ndarray:
         return np.full(T, blank)
     if kind == "no blank":
         return rng.choice(symbols, size=T)
-    first = int(rng.choice(symbols))
+    first = 0 if blank != 0 else int(rng.choice(symbols))
     path = [blank] * int(rng.integers(0, 2)) + [first, first, blank, first]
     while len(path) < T:
         label = int(rng.choice(symbols))
