@@ -56,9 +56,10 @@ def _gru_step(
     order="rzn",
     update="seed",
     reset="before",
-    candidate_tanh=True,
+    candidate="tanh",
 ):
-    """One GRU step with switches; ``reset`` is "before", "after" or "missing"."""
+    """One GRU step with switches; ``reset`` is "before", "after" or "missing"; ``candidate``
+    is the candidate's squashing function, "tanh", "sigmoid" or "none"."""
     H = Wh.shape[0]
     a_x = x @ Wx + b  # (B, 3H)
     r = _sigmoid(_block(a_x, "r", H, order) + h_prev @ _block(Wh, "r", H, order))  # (B, H)
@@ -71,7 +72,8 @@ def _gru_step(
     else:
         hidden = h_prev @ Wh_n  # (B, H)
     a_n = a_x[:, 2 * H :] + hidden  # (B, H)
-    candidate = np.tanh(a_n) if candidate_tanh else a_n  # (B, H)
+    squash = {"tanh": np.tanh, "sigmoid": _sigmoid, "none": lambda a: a}[candidate]
+    candidate = squash(a_n)  # (B, H)
     if update == "seed":
         return (1 - z) * h_prev + z * candidate  # (B, H)
     return z * h_prev + (1 - z) * candidate  # (B, H), PyTorch's direction of z
@@ -132,7 +134,14 @@ def _forward_mistakes(output: str, predict: Callable) -> tuple:
             "tanh missing from the candidate",
             f"{output} matches h~ = x Wx_n + (r * h_prev) Wh_n + b_n without tanh. The candidate "
             "is squashed into (-1, 1) like the vanilla RNN's state: apply np.tanh.",
-            candidate_tanh=False,
+            candidate="none",
+        ),
+        mistake(
+            "sigmoid instead of tanh in the candidate",
+            f"{output} matches h~ = sigmoid(x Wx_n + (r * h_prev) Wh_n + b_n). The gates r and z "
+            "use the sigmoid, to lie in (0, 1); the candidate is a new state and uses tanh, to "
+            "lie in (-1, 1) like the vanilla RNN's.",
+            candidate="sigmoid",
         ),
     )
 
@@ -153,6 +162,14 @@ GRU_FORWARD_MISTAKES = _forward_mistakes("h", _sequence_prediction) + (
         "h matches a loop in which every step starts from h0 instead of the previous step's "
         "hidden state. Inside the loop, set h_prev to the h_next you just computed.",
         lambda arrays, extra: {"h": gru_sequence(*arrays.values(), carry=False)},
+    ),
+    Mistake(
+        "initial state ignored",
+        "h matches a loop that starts from zeros instead of h0. The first step's h_prev is the "
+        "h0 you are given (the state carried over from an earlier chunk, say), not zeros.",
+        lambda arrays, extra: {
+            "h": gru_sequence(*{**arrays, "h0": np.zeros_like(arrays["h0"])}.values())
+        },
     ),
 )
 
@@ -380,6 +397,9 @@ def _to_torch(arrays, extra, how):
     H = b_hn.shape[0]
     if how == "gate blocks reordered as z, r, n":
         Wx, Wh, b = _swap_r_z(Wx), _swap_r_z(Wh), _swap_r_z(b)
+    weight_ih, weight_hh = Wx.T, Wh.T  # (3H, D), (3H, H)
+    if how == "reshape instead of transpose":
+        weight_ih, weight_hh = Wx.reshape(Wx.shape[::-1]), Wh.reshape(Wh.shape[::-1])
     rz, ih_n, hh_n = b[: 2 * H], b[2 * H :], b_hn
     if how == "b_hn left out":
         hh_n = np.zeros_like(b_hn)
@@ -390,8 +410,8 @@ def _to_torch(arrays, extra, how):
     elif how == "bias_hh left as it was":
         rz, hh_n = b[: 2 * H] + old["bias_hh_l0"][: 2 * H], old["bias_hh_l0"][2 * H :]
     return {
-        "weight_ih_l0": Wx.T,  # (3H, D)
-        "weight_hh_l0": Wh.T,  # (3H, H)
+        "weight_ih_l0": weight_ih,  # (3H, D)
+        "weight_hh_l0": weight_hh,  # (3H, H)
         RZ_BIAS: rz,  # (2H,)
         IH_N_BIAS: ih_n,  # (H,)
         HH_N_BIAS: hh_n,  # (H,)
@@ -424,6 +444,12 @@ _TO_TORCH = (
         "gate blocks reordered as z, r, n",
         "The module's first two blocks are swapped. torch.nn.GRU stacks the gates r, z, n, "
         "the same order as the course: a transpose is the whole mapping of the weights.",
+    ),
+    (
+        "reshape instead of transpose",
+        "weight_ih_l0 matches Wx.reshape(3H, D): the right shape, but the numbers in the wrong "
+        "places. torch.nn stores the column form, the transpose of the course's matrices: "
+        "weight_ih_l0 = Wx.T and weight_hh_l0 = Wh.T.",
     ),
 )
 

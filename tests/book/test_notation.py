@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTATION = ROOT / "book" / "notation.md"
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
 
-FENCED = re.compile(r"```.*?```", re.S)
+# Code (code cells, ```python blocks) is not maths; directives ({exercise}, figures) are prose.
+FENCED = re.compile(r"```(?:\{code-cell\}[^\n]*|[a-z0-9_+-]*)\n.*?```", re.S)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
 MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$\n]+?)\$", re.S)
 # Text inside maths, one level of nested braces allowed.
@@ -69,9 +70,12 @@ def test_the_scanner_finds_letters_and_skips_names_and_code():
     ```python
     y = "$also not$"
     ```
+    ```{exercise}
+    Show that $\\rho$ ...
+    ```
     """
     found = set().union(*(symbols_of(m) for m in maths_of(text)))
-    assert found == {"h", "t", "x", "W", "\\alpha", "\\mathcal{B}", "q", "Z"}
+    assert found == {"h", "t", "x", "W", "\\alpha", "\\mathcal{B}", "q", "Z", "\\rho"}
 
 
 def test_an_undefined_symbol_is_reported():

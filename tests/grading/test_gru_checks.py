@@ -28,7 +28,9 @@ def sigmoid(a):
     return 1 / (1 + np.exp(-a))
 
 
-def step_forward_with(order="rzn", update="seed", reset="before", candidate_tanh=True):
+def step_forward_with(
+    order="rzn", update="seed", reset="before", candidate_tanh=True, candidate_sigmoid=False
+):
     """A student's gru_step_forward; the switches are the known mistakes."""
 
     def gru_step_forward(x, h_prev, Wx, Wh, b):
@@ -44,7 +46,9 @@ def step_forward_with(order="rzn", update="seed", reset="before", candidate_tanh
         else:
             recurrent = h_prev @ Wh[:, 2 * H :]
         candidate = a[:, 2 * H :] + recurrent
-        if candidate_tanh:
+        if candidate_sigmoid:
+            candidate = sigmoid(candidate)
+        elif candidate_tanh:
             candidate = np.tanh(candidate)
         if update == "seed":
             h_next = (1 - z) * h_prev + z * candidate
@@ -293,10 +297,12 @@ WRONG_STEP_FORWARD = {
     "gates r and z swapped": step_forward_with(order="zrn"),
     "reset gate missing": step_forward_with(reset="missing"),
     "tanh missing from the candidate": step_forward_with(candidate_tanh=False),
+    "sigmoid instead of tanh in the candidate": step_forward_with(candidate_sigmoid=True),
 }
 
 WRONG_FORWARD = {name: forward_with(student) for name, student in WRONG_STEP_FORWARD.items()} | {
-    "hidden state not carried over time": forward_with(carry=False)
+    "hidden state not carried over time": forward_with(carry=False),
+    "initial state ignored": lambda x, h0, Wx, Wh, b: forward(x, np.zeros_like(h0), Wx, Wh, b),
 }
 
 WRONG_STEP_BACKWARD = {
@@ -390,6 +396,17 @@ def swap_r_z(array):
     return np.concatenate([array[..., H : 2 * H], array[..., :H], array[..., 2 * H :]], -1)
 
 
+def to_torch_reshaped(Wx, Wh, b, b_hn, module):
+    H = b_hn.shape[0]
+    with torch.no_grad():
+        module.weight_ih_l0.copy_(torch.as_tensor(Wx.reshape(3 * H, -1)))
+        module.weight_hh_l0.copy_(torch.as_tensor(Wh.reshape(3 * H, H)))
+        module.bias_ih_l0.copy_(torch.as_tensor(b))
+        module.bias_hh_l0.zero_()
+        module.bias_hh_l0[2 * H :] = torch.as_tensor(b_hn)
+    return module
+
+
 def to_torch_reordered(Wx, Wh, b, b_hn, module):
     return params_to_torch(swap_r_z(Wx), swap_r_z(Wh), swap_r_z(b), b_hn, module)
 
@@ -398,6 +415,7 @@ WRONG_TO_TORCH = {
     "b_hn left out": to_torch_without_b_hn,
     "b_hn folded into bias_ih": to_torch_folded,
     "b copied into both biases": to_torch_both,
+    "reshape instead of transpose": to_torch_reshaped,
     "bias_hh left as it was": to_torch_bias_hh_kept,
     "gate blocks reordered as z, r, n": to_torch_reordered,
 }
