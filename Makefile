@@ -80,7 +80,7 @@ bench: $(STAMP)
 GPU_PYTHON ?= $(BIN)/python
 gpu: $(if $(filter $(BIN)/python,$(GPU_PYTHON)),$(STAMP))
 	cd $(CURDIR) && PYTHONPATH=$(CURDIR) $(GPU_PYTHON) -c "import sys, bench.run; sys.exit(bench.run.cuda_problem())"
-	cd $(CURDIR) && PYTHONPATH=$(CURDIR) $(GPU_PYTHON) -m pytest -m cuda tests/torch tests/torch_fast
+	cd $(CURDIR) && PYTHONPATH=$(CURDIR) $(GPU_PYTHON) -m pytest -m cuda tests/torch
 	cd $(CURDIR) && PYTHONPATH=$(CURDIR) $(GPU_PYTHON) -m bench.run --suite torch --device cuda
 
 # exercises/<assignment>/ from solutions/<assignment>/ for every assignment ("*"); the same

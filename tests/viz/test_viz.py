@@ -48,7 +48,15 @@ def test_draw_unrolled_rnn_without_initial_state_has_one_box_and_arrow_less(ax):
 def test_draw_unrolled_rnn_writes_the_given_labels_and_weights(ax):
     draw_unrolled_rnn(ax, steps=3, labels=["1", "2", "T"])
     texts = {text.get_text() for text in ax.texts}
-    assert {"$x_{T}$", "$h_{T}$", "$\\hat y_{T}$", "$h_{0}$", "$W_x$", "$W_h$", "$W_{out}$"} <= texts
+    assert {
+        "$x_{T}$",
+        "$h_{T}$",
+        "$\\hat y_{T}$",
+        "$h_{0}$",
+        "$W_x$",
+        "$W_h$",
+        "$W_{out}$",
+    } <= texts
     assert "$x_{3}$" not in texts
 
 
