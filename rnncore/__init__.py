@@ -12,7 +12,10 @@ rnncore.data
     Offline datasets.
 rnncore.long_range
     The long-range experiments that chapters 6 and 7 share: the adding problem and a
-    one-symbol copy probe (RNN, LSTM, GRU by sequence length).
+    one-symbol copy probe (RNN, LSTM, GRU by sequence length), one module a job (runner,
+    adding, copy_probe, verdicts, rankings, trace_story).
+rnncore.gradient_decay
+    The geometric factor per step by which a gradient's norm decays (chapters 5 and 6).
 rnncore.keras_interop
     Keras 3 (torch backend) SimpleRNN, LSTM and GRU weights to and from rnncore's.
 rnncore.timing

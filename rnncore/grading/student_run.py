@@ -38,11 +38,17 @@ class StudentRun(NamedTuple):
 
 
 def reference_code_objects(modules: Iterable[ModuleType]) -> dict:
-    """Map the code object of every function and method defined in ``modules`` to its name."""
+    """Map the code object of every function and method defined in ``modules`` to its name.
+
+    For a package, functions it imports from its own submodules count too (``rnncore.numpy.gru``
+    re-exports those of ``rnncore.numpy.gru.reset_before``); what a module imports from
+    elsewhere (NumPy, a shared helper) does not.
+    """
     codes = {}
     for module in modules:
         for name, value in vars(module).items():
-            if getattr(value, "__module__", None) != module.__name__:
+            defined_in = getattr(value, "__module__", None) or ""
+            if defined_in != module.__name__ and not defined_in.startswith(module.__name__ + "."):
                 continue
             if inspect.isfunction(value):
                 codes[value.__code__] = f"{module.__name__}.{name}"

@@ -26,6 +26,7 @@ __all__ = [
     "tanh",
     "softmax",
     "log_softmax",
+    "uniform_parameters",
 ]
 
 
@@ -315,3 +316,26 @@ def _check_indices(name, indices, V):
             f"{name} must lie in [0, V) = [0, {V}), "
             f"got values from {indices.min()} to {indices.max()}"
         )
+
+
+def uniform_parameters(D, H, gates, rng, dtype=np.float64):
+    """A recurrent layer's ``Wx`` (D, G*H), ``Wh`` (H, G*H), ``b`` (G*H,), each uniform on
+    (-1/sqrt(H), 1/sqrt(H)) as PyTorch draws them; ``gates`` is G (1 RNN, 4 LSTM, 3 GRU)."""
+    for name, size in (("D", D), ("H", H)):
+        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+            raise ValueError(f"{name} must be a positive integer, got {size!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(
+            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+            f"got {type(rng).__name__}"
+        )
+    dtype = np.dtype(dtype)
+    if not np.issubdtype(dtype, np.floating):
+        raise ValueError(f"dtype must be a floating-point dtype, got {dtype}")
+    bound = 1.0 / np.sqrt(H)
+    G = gates
+    return {
+        "Wx": rng.uniform(-bound, bound, size=(D, G * H)).astype(dtype),  # (D, G*H)
+        "Wh": rng.uniform(-bound, bound, size=(H, G * H)).astype(dtype),  # (H, G*H)
+        "b": rng.uniform(-bound, bound, size=(G * H,)).astype(dtype),  # (G*H,)
+    }

@@ -23,8 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rnncore.numpy.layers import sigmoid, sigmoid_in_place
-from rnncore.numpy.rnn import _uniform_parameters
+from rnncore.numpy.layers import sigmoid, sigmoid_in_place, uniform_parameters
 from rnncore.shapes import check_float_arrays, check_same_shape, check_shape
 
 __all__ = [
@@ -304,4 +303,4 @@ def init_lstm(D, H, rng, dtype=np.float64):
         ``Wx`` of shape (D, 4H), ``Wh`` of shape (H, 4H), ``b`` of shape (4H,); gate order
         ``LSTM_GATES``.
     """
-    return _uniform_parameters(D, H, 4, rng, dtype)
+    return uniform_parameters(D, H, 4, rng, dtype)

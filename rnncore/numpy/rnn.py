@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rnncore.numpy.layers import uniform_parameters
 from rnncore.shapes import check_float_arrays, check_same_shape, check_shape
 
 __all__ = [
@@ -250,26 +251,4 @@ def init_rnn(D, H, rng, dtype=np.float64):
     params : dict
         ``Wx`` of shape (D, H), ``Wh`` of shape (H, H), ``b`` of shape (H,).
     """
-    return _uniform_parameters(D, H, 1, rng, dtype)
-
-
-def _uniform_parameters(D, H, gates, rng, dtype):
-    """``Wx`` (D, G*H), ``Wh`` (H, G*H), ``b`` (G*H,), uniform on (-1/sqrt(H), 1/sqrt(H))."""
-    for name, size in (("D", D), ("H", H)):
-        if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
-            raise ValueError(f"{name} must be a positive integer, got {size!r}")
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
-        )
-    dtype = np.dtype(dtype)
-    if not np.issubdtype(dtype, np.floating):
-        raise ValueError(f"dtype must be a floating-point dtype, got {dtype}")
-    bound = 1.0 / np.sqrt(H)
-    G = gates
-    return {
-        "Wx": rng.uniform(-bound, bound, size=(D, G * H)).astype(dtype),  # (D, G*H)
-        "Wh": rng.uniform(-bound, bound, size=(H, G * H)).astype(dtype),  # (H, G*H)
-        "b": rng.uniform(-bound, bound, size=(G * H,)).astype(dtype),  # (G*H,)
-    }
+    return uniform_parameters(D, H, 1, rng, dtype)
