@@ -1,16 +1,16 @@
 """The built website in a real browser: navigation, equations, search, and no network.
 
 Playwright drives Debian's Chromium (``/usr/bin/chromium``; Playwright never downloads a
-browser here) against ``_build/html`` served by Python's http.server on 127.0.0.1. Every
-request the browser makes is recorded; one that is not for the local server (or ``data:`` /
-``blob:``) is aborted and fails the test, and so does any local file that is missing (404).
+browser here; the set-up shared with the JupyterLab test is in conftest.py) against
+``_build/html`` served by Python's http.server on 127.0.0.1. Every request the browser makes is
+recorded; one that is not for the local server (or ``data:`` / ``blob:``) is aborted and fails
+the test, and so does any local file that is missing (404).
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -21,18 +21,6 @@ import pytest
 
 pytestmark = pytest.mark.book
 
-# Another Chromium (a snap, a custom build) is named by the environment variable CHROMIUM.
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # The page that must be found by searching for SEARCH_WORD, and the page whose equations are
 # checked first (every page with math is checked too).
 SEARCH_WORD = "truncated"
@@ -60,48 +48,6 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-class RequestLog:
-    """Every URL the browser asked for, split into the allowed and the offending ones."""
-
-    def __init__(self, base_url: str) -> None:
-        self.host = urlsplit(base_url).netloc
-        self.urls: list[str] = []
-        self.left_the_machine: list[str] = []
-        self.not_found: list[str] = []
-
-    def is_local(self, url: str) -> bool:
-        parts = urlsplit(url)
-        # about:blank is the empty frame a script may create: it loads nothing.
-        return (
-            parts.scheme in ("data", "blob")
-            or url == "about:blank"
-            or (parts.scheme == "http" and parts.netloc == self.host)
-        )
-
-    def route(self, route) -> None:
-        """Let local requests through; abort anything else (on_request records it)."""
-        if self.is_local(route.request.url):
-            route.continue_()
-        else:
-            route.abort()
-
-    def on_request(self, request) -> None:
-        self.urls.append(request.url)
-        if not self.is_local(request.url):
-            self.left_the_machine.append(request.url)
-
-    def on_response(self, response) -> None:
-        if response.status >= 400:
-            self.not_found.append(f"{response.status} {response.url}")
-
-    def assert_stayed_local(self) -> None:
-        assert self.urls, "the browser made no request at all"
-        assert not self.left_the_machine, "requests left the machine:\n" + "\n".join(
-            self.left_the_machine
-        )
-        assert not self.not_found, "requests failed:\n" + "\n".join(self.not_found)
-
-
 @pytest.fixture(scope="module")
 def site_url(built_site: Path) -> Iterator[str]:
     """The built site served on 127.0.0.1 on a free port, in a background thread."""
@@ -115,38 +61,10 @@ def site_url(built_site: Path) -> Iterator[str]:
     thread.join()
 
 
-@pytest.fixture(scope="module")
-def browser_context(tmp_path_factory: pytest.TempPathFactory):
-    """A headless Chromium with a fresh profile, shared by the tests of this module."""
-    if not CHROMIUM.is_file():
-        message = f"{CHROMIUM} not found: install it with `apt-get install chromium`"
-        if os.environ.get("CI", "").strip().lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            user_data_dir=tmp_path_factory.mktemp("chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            service_workers="block",
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        yield context
-        context.close()
-
-
 @pytest.fixture
-def page_and_log(browser_context, site_url: str):
-    """A new tab whose every request goes through a fresh RequestLog."""
-    log = RequestLog(site_url)
-    page = browser_context.new_page()
-    page.route("**/*", log.route)
-    page.on("request", log.on_request)
-    page.on("response", log.on_response)
-    yield page, log
-    page.close()
+def page_and_log(open_logged_page, site_url: str):
+    """A new tab whose every request goes through a fresh RequestLog (see conftest.py)."""
+    return open_logged_page(site_url)
 
 
 def docname_of(url: str, site_url: str) -> str:
