@@ -28,6 +28,9 @@ rnncore.shapes
     Shape checks whose errors name the array, the expected and the actual shape.
 rnncore.viz
     Plotting helpers that draw on a given matplotlib Axes.
+rnncore.diagrams
+    The course's diagrams, drawn at build time: topologies, gradient paths, LSTM and GRU
+    cells, stacked and bidirectional layers, padding and packing.
 
 The applications (Part III) add:
 
@@ -40,6 +43,14 @@ rnncore.forecast
     quantile (pinball) loss.
 rnncore.error_rates
     Chapter 12: digit error rate and whole-string accuracy.
+rnncore.translation_metrics
+    Chapter 13: exact match, and BLEU and chrF from sacrebleu.
+rnncore.captioning_baselines
+    Chapter 14: a per-digit logistic regression on the true cuts of a strip.
+rnncore.music_render, rnncore.music_audio, rnncore.music_theory
+    Chapter 15: melodies engraved with verovio, synthesised to audio, checked against theory.
+
+Their data live in :mod:`rnncore.data` and their models in :mod:`rnncore.torch`.
 """
 
 __version__ = "0.1.0"

@@ -2,4 +2,14 @@
 
 Import the submodule you need, for example ``from rnncore.data.text import load_python_corpus``.
 Nothing here downloads anything.
+
+* :mod:`~rnncore.data.text` Python's own documentation as a character corpus (chapters 3, 4, 9);
+* :mod:`~rnncore.data.tasks` the adding problem and other synthetic tasks (chapters 5 to 7);
+* :mod:`~rnncore.data.sentiment` review-like sentences from the VADER lexicon (chapter 10);
+* :mod:`~rnncore.data.series` measured time series from statsmodels and pmdarima (chapter 11);
+* :mod:`~rnncore.data.speech`, :mod:`~rnncore.data.features` spoken digits and log-mel
+  features (chapter 12);
+* :mod:`~rnncore.data.translation` English and German number words (chapter 13);
+* :mod:`~rnncore.data.digit_strips` strips of handwritten digits (chapter 14);
+* :mod:`~rnncore.data.chorales` Bach's chorale melodies as tokens (chapter 15).
 """

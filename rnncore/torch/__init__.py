@@ -27,7 +27,10 @@ The applications add:
   a pooling, the classifier of chapter 10; :mod:`~rnncore.torch.sentiment` its training glue;
 * :mod:`~rnncore.torch.saliency` gradient times input over embeddings;
 * :mod:`~rnncore.torch.speech_model` chapter 12's CTC recogniser;
-  :mod:`~rnncore.torch.ctc_prefix_beam` CTC prefix beam search.
+  :mod:`~rnncore.torch.ctc_prefix_beam` CTC prefix beam search;
+* :mod:`~rnncore.torch.attention` additive and multiplicative attention over a padded batch;
+* :mod:`~rnncore.torch.seq2seq` chapter 13's GRU encoder–decoder, with or without attention;
+* :mod:`~rnncore.torch.captioner` chapter 14's column encoder and attending GRU decoder.
 
 This package is named ``rnncore.torch``; it imports PyTorch with absolute imports
 (``import torch``), which always finds the real PyTorch.

@@ -298,15 +298,27 @@ def beam_search(
     end_token: int | None,
     beam_width: int,
     max_length: int,
+    length_penalty: float = 0.0,
 ) -> tuple[list[int], float]:
-    """Keep the ``beam_width`` best partial sequences at every step; return the best one.
+    r"""Keep the ``beam_width`` best partial sequences at every step; return the best one.
 
     At each step every unfinished hypothesis is extended by its ``beam_width`` most likely
     tokens; finished hypotheses (ending in ``end_token``) compete unchanged; the best
-    ``beam_width`` by total log-probability survive. The search stops when the best hypothesis
-    is finished (log-probabilities are <= 0, so no extension can overtake it) or after
-    ``max_length`` tokens. With ``beam_width=1`` this is :func:`greedy_decode`. Scores are not
-    length-normalised, so shorter sequences are favoured.
+    ``beam_width`` by score survive. The score of :math:`n` tokens is length-normalised as in
+    :func:`rnncore.numpy.search.length_normalised`:
+
+    .. math::
+
+        \mathrm{score}(y_{1..n}) = \frac{\sum_{t=1}^{n} \log p(y_t \mid y_{<t})}{n^{\alpha}},
+        \qquad \alpha = \texttt{length\_penalty},
+
+    n counting the produced tokens, ``end_token`` included. With ``length_penalty=0`` (the
+    default) the score is the plain log-probability, which favours shorter sequences, and the
+    search stops as soon as the best hypothesis is finished (log-probabilities are <= 0, so no
+    extension can overtake it). With ``length_penalty > 0`` a longer sequence can overtake a
+    finished one, so the search goes on until every hypothesis on the beam is finished, as
+    :func:`rnncore.numpy.search.beam_search` does. Either way it stops after ``max_length``
+    tokens. With ``beam_width=1`` this is :func:`greedy_decode`.
 
     Parameters
     ----------
@@ -314,16 +326,31 @@ def beam_search(
         As for :func:`greedy_decode`.
     beam_width : int
         Hypotheses kept, >= 1.
+    length_penalty : float, default 0.0
+        :math:`\alpha \ge 0`; 1 ranks by the mean log-probability per token.
 
     Returns
     -------
     tokens : list of int
         The best sequence found.
     score : float
-        Its log-probability.
+        Its score: the log-probability divided by :math:`n^\alpha` (the plain log-probability
+        for ``length_penalty=0``).
     """
     _check_positive_int("beam_width", beam_width)
     _check_positive_int("max_length", max_length)
+    if (
+        not isinstance(length_penalty, int | float)
+        or isinstance(length_penalty, bool)
+        or not (0.0 <= length_penalty < math.inf)  # also False for NaN
+    ):
+        raise ValueError(f"length_penalty must be a finite number >= 0, got {length_penalty!r}")
+
+    def normalised(hypothesis: Hypothesis) -> float:
+        if length_penalty == 0:
+            return hypothesis.score
+        return hypothesis.score / float(len(hypothesis.tokens)) ** float(length_penalty)
+
     beams = [Hypothesis(0.0, (), start_state, False)]
     for _ in range(max_length):
         candidates = []
@@ -344,10 +371,10 @@ def beam_search(
                     )
                 )
         # sorted() is stable: among equal scores the earlier (higher-ranked) one stays first.
-        beams = sorted(candidates, key=lambda h: h.score, reverse=True)[:beam_width]
-        if beams[0].finished:
+        beams = sorted(candidates, key=normalised, reverse=True)[:beam_width]
+        if beams[0].finished if length_penalty == 0 else all(h.finished for h in beams):
             break
-    return list(beams[0].tokens), beams[0].score
+    return list(beams[0].tokens), normalised(beams[0])
 
 
 def language_model_beam_search(

@@ -324,3 +324,124 @@ def test_language_model_beam_search_carries_the_prefix_state(model):
     assert score != pytest.approx(blank_score)
     with pytest.raises(ValueError, match="prefix_tokens"):
         language_model_beam_search(model, torch.tensor([], dtype=torch.int64), 2, 3)
+
+
+# Length normalisation: score = log p / n ** length_penalty, as rnncore.numpy.search.
+
+
+def history_step_fn(V_small, seed):
+    """log p(next | whole history), drawn once per history; the state is the history."""
+    cache = {}
+
+    def step_fn(token, history):
+        history = history + (token,)
+        if history not in cache:
+            generator = torch.Generator().manual_seed(seed * 1_000_003 + hash(history) % 999_983)
+            cache[history] = torch.log_softmax(
+                3 * torch.randn(V_small, generator=generator, dtype=torch.float64), dim=0
+            )
+        return cache[history], history
+
+    return step_fn
+
+
+def all_sequences(V_small, end_token, max_length):
+    """Every sequence the search can return: ended by end_token, or max_length long."""
+    sequences, frontier = [], [()]
+    for _ in range(max_length):
+        grown = []
+        for prefix in frontier:
+            for token in range(V_small):
+                sequence = prefix + (token,)
+                (sequences if token == end_token else grown).append(sequence)
+        frontier = grown
+    return sequences + frontier
+
+
+def brute_force_best(step_fn, V_small, end_token, max_length, length_penalty):
+    best, best_score = None, -math.inf
+    for sequence in all_sequences(V_small, end_token, max_length):
+        state, log_prob, previous = (), 0.0, 0
+        for token in sequence:
+            log_probs, state = step_fn(previous, state)
+            log_prob += float(log_probs[token])
+            previous = token
+        score = log_prob / len(sequence) ** length_penalty
+        if score > best_score:
+            best, best_score = list(sequence), score
+    return best, best_score
+
+
+@pytest.mark.parametrize("length_penalty", [0.0, 0.5, 1.0, 2.0])
+@pytest.mark.parametrize("seed", range(4))
+def test_a_wide_beam_finds_the_brute_force_best_with_length_normalisation(seed, length_penalty):
+    V_small, end_token, max_length = 3, 2, 4  # 31 possible sequences
+    step_fn = history_step_fn(V_small, seed)
+    expected = brute_force_best(step_fn, V_small, end_token, max_length, length_penalty)
+    tokens, score = beam_search(
+        step_fn,
+        (),
+        0,
+        end_token,
+        beam_width=40,
+        max_length=max_length,
+        length_penalty=length_penalty,
+    )
+    assert tokens == expected[0]
+    assert score == pytest.approx(expected[1], rel=1e-9)
+
+
+@pytest.mark.parametrize("length_penalty", [0.0, 0.7, 1.0])
+@pytest.mark.parametrize("seed", range(4))
+def test_beam_of_width_one_is_greedy_with_any_length_penalty(seed, length_penalty):
+    step_fn = history_step_fn(4, seed)
+    greedy_tokens, greedy_log_prob = greedy_decode(step_fn, (), 0, 3, max_length=6)
+    tokens, score = beam_search(
+        step_fn, (), 0, 3, beam_width=1, max_length=6, length_penalty=length_penalty
+    )
+    assert tokens == greedy_tokens
+    assert score == pytest.approx(greedy_log_prob / len(tokens) ** length_penalty)
+
+
+@pytest.mark.parametrize("length_penalty", [0.0, 0.6, 1.0])
+@pytest.mark.parametrize("beam_width", [2, 3])
+@pytest.mark.parametrize("seed", range(4))
+def test_beam_search_agrees_with_the_numpy_reference(seed, beam_width, length_penalty):
+    from rnncore.numpy import search
+
+    step_fn = history_step_fn(4, seed)
+
+    def numpy_step_fn(token, history):
+        log_probs, new_history = step_fn(token, history)
+        return log_probs.numpy(), new_history
+
+    reference = search.beam_search(numpy_step_fn, (), 0, 3, beam_width, 7, length_penalty)
+    tokens, score = beam_search(step_fn, (), 0, 3, beam_width, 7, length_penalty=length_penalty)
+    assert tokens == reference[0][0]
+    assert score == pytest.approx(reference[0][1], rel=1e-9)
+
+
+def test_length_normalisation_prefers_the_longer_sequence_when_it_should():
+    """END at once: p = 0.55. A then END: 0.45 * 0.9 = 0.405, yet per token
+    sqrt(0.405) = 0.64 > 0.55."""
+    START, A, END = range(3)
+    table = {START: [1e-12, 0.45, 0.55], A: [1e-12, 0.1, 0.9]}
+    table = {key: torch.tensor(value).log() for key, value in table.items()}
+
+    def step_fn(token, state):
+        return table[token], state
+
+    plain, _ = beam_search(step_fn, None, START, END, beam_width=2, max_length=4)
+    normalised, score = beam_search(
+        step_fn, None, START, END, beam_width=2, max_length=4, length_penalty=1.0
+    )
+    assert plain == [END]
+    assert normalised == [A, END]
+    assert score == pytest.approx(math.log(0.45 * 0.9) / 2)
+
+
+@pytest.mark.parametrize("length_penalty", [-0.5, math.nan, math.inf, "1", True])
+def test_bad_length_penalty_is_refused(length_penalty):
+    step_fn = table_step_fn(random_table())
+    with pytest.raises(ValueError, match="length_penalty"):
+        beam_search(step_fn, 0, 0, None, 2, 3, length_penalty=length_penalty)
